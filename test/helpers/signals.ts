@@ -10,7 +10,13 @@ import { Random } from '../../src/dsp/random'
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url))
 
-export function tone(frequencyHz: number, sampleRateHz: number, length: number, amplitude = 0.5, phase = 0): Float32Array {
+export function tone(
+  frequencyHz: number,
+  sampleRateHz: number,
+  length: number,
+  amplitude = 0.5,
+  phase = 0,
+): Float32Array {
   const out = new Float32Array(length)
   for (let i = 0; i < length; i++) out[i] = amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / sampleRateHz + phase)
   return out
@@ -131,7 +137,13 @@ export function activeFrames(s: ArrayLike<number>, frameSamples = 320, rangeDb =
 }
 
 /** Magnitude (dB, relative to amplitude 1) of the component of x at frequencyHz, by a windowed single-bin DFT. */
-export function toneLevelDb(x: ArrayLike<number>, frequencyHz: number, sampleRateHz: number, start = 0, end = x.length): number {
+export function toneLevelDb(
+  x: ArrayLike<number>,
+  frequencyHz: number,
+  sampleRateHz: number,
+  start = 0,
+  end = x.length,
+): number {
   let re = 0
   let im = 0
   let windowSum = 0
