@@ -21,7 +21,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'worker_threads', 'child_process', 'os'], message: 'src/dsp must not import Node modules' },
+            {
+              group: ['node:*', 'fs', 'path', 'worker_threads', 'child_process', 'os'],
+              message: 'src/dsp must not import Node modules',
+            },
             { group: ['electron'], message: 'src/dsp must not import electron' },
             { group: ['../*'], message: 'src/dsp imports nothing from the rest of the project' },
           ],

@@ -8,7 +8,14 @@
  *
  * Float32 samples are in [-1, 1] with full scale = 32768; non-finite input encodes as silence.
  */
-import { alaw, mulaw } from 'alawmulaw'
+import * as alawmulawModule from 'alawmulaw'
+
+// alawmulaw ships ESM ("module", used by bundlers and vitest) and a UMD build ("main", used by plain Node, where
+// its named exports are not detectable and arrive under `default`): accept both shapes.
+type Codec = typeof alawmulawModule.mulaw
+const codecs = alawmulawModule as unknown as { alaw?: Codec; mulaw?: Codec; default?: { alaw: Codec; mulaw: Codec } }
+const alaw = (codecs.alaw ?? codecs.default?.alaw)!
+const mulaw = (codecs.mulaw ?? codecs.default?.mulaw)!
 
 export type G711Law = 'ulaw' | 'alaw'
 

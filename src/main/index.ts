@@ -28,14 +28,11 @@ void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
     callback(permission === 'media'),
   )
-  ipcMain.handle(
-    Channel.getInfo,
-    (): AppInfo => ({
-      appName: APP_NAME,
-      contractVersion: CONTRACT_VERSION,
-      versions: { electron: process.versions.electron ?? '', node: process.versions.node },
-    }),
-  )
+  ipcMain.handle(Channel.getInfo, (): AppInfo => ({
+    appName: APP_NAME,
+    contractVersion: CONTRACT_VERSION,
+    versions: { electron: process.versions.electron ?? '', node: process.versions.node },
+  }))
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()

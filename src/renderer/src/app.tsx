@@ -4,7 +4,9 @@ export function App() {
   return (
     <main style={{ fontFamily: 'system-ui, sans-serif', padding: 24 }}>
       <h1>{APP_NAME}</h1>
-      <p>Diagnostics and tuning for real-time VoIP audio: G.711, jitter buffer, PLC, echo cancellation, noise reduction.</p>
+      <p>
+        Diagnostics and tuning for real-time VoIP audio: G.711, jitter buffer, PLC, echo cancellation, noise reduction.
+      </p>
     </main>
   )
 }
