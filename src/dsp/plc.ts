@@ -1,0 +1,816 @@
+/**
+ * Packet loss concealment (PLC): fills the frames the jitter buffer reports missing with a synthetic continuation of
+ * the speech, fades it to silence over a long burst, and blends it smoothly back into the first good frame.
+ *
+ * Default method `pitch` follows ITU-T G.711 Appendix I (1999), "A high quality low-complexity algorithm for packet
+ * loss concealment with G.711" (its reference C code, LowcFE in g711plc):
+ * - the output is delayed by 3.75 ms (30 samples at 8 kHz, the quarter of the longest pitch period) so that the
+ *   start of a gap can be overlap-added over samples not yet played: no click when the loss begins;
+ * - a 48.75 ms history (3 longest periods + 1/4 period) is kept; on the first lost frame the pitch period is found
+ *   by normalised cross-correlation of the last 20 ms against the history, lags 5–15 ms (200–66.7 Hz; 40–120 samples
+ *   at 8 kHz), coarse on a decimated grid (every 2nd sample and lag at 8 kHz) then refined at full resolution;
+ * - the last period is replicated with a quarter-period overlap-add at the loop junction; after 10 ms and 20 ms of
+ *   loss a further period is taken from the history (2, then 3 periods), cross-faded in over a quarter period, so a
+ *   long gap does not buzz;
+ * - from 10 ms into the gap the synthetic signal is attenuated linearly by 20 % per 10 ms: silent from 60 ms on;
+ * - on the first good frame the continuing synthetic signal (with its attenuation) is overlap-added into the real
+ *   frame over 1/4 period + 4 ms per 10 ms of loss beyond the first 10 ms, capped at 10 ms.
+ *
+ * The other methods share everything but the synthesis (same delay, gap-start overlap-add over the delayed
+ * samples, attenuation, recovery blend), so switching methods never shifts time and none clicks at a gap edge:
+ * - `repeat`: the last frame (at most the history less 3.75 ms) is repeated, with the same loop junction and fade;
+ *   the baseline that `pitch` must beat;
+ * - `linear`: linear-predictive extrapolation: order-16 LPC (at 8 kHz; 2 per kHz) by Levinson–Durbin on the
+ *   Hann-windowed history, run forward with zero excitation and bandwidth expansion (γ = 0.995 per sample) so the
+ *   extrapolated trend rings down, damped;
+ * - `spectral`: phase-vocoder extrapolation: Hann-windowed FFT (fft.js) of the last window (256 points at 8 kHz) keeps
+ *   the magnitudes; each bin's phase advances by its frequency × hop per hop (hop = 1/4 window), where the frequency
+ *   is the bin's instantaneous frequency measured from a second window one hop earlier; IFFT, synthesis Hann and
+ *   overlap-add.
+ *
+ * Design goals: no allocation in process (every buffer, the generators and the fft.js instance are made in the
+ * constructor), any frame size from 1 sample, sample rates 8–48 kHz (all durations scale with the rate), non-finite
+ * input sanitised, output always finite and within [-1, 1].
+ *
+ * Known limits: voices above 200 Hz are replicated with a period of two pitch cycles (still periodic, as G.711 App. I);
+ * unvoiced sounds are replicated too, which can sound slightly tonal over 20 ms or more; a method switch during a
+ * gap takes effect at the next gap; a frame whose length is not frameSamples is treated as lost.
+ */
+import FFT from 'fft.js'
+import { sanitize } from './units'
+
+export type PlcMethod = 'pitch' | 'spectral' | 'linear' | 'repeat'
+export const PLC_METHODS: readonly PlcMethod[] = ['pitch', 'spectral', 'linear', 'repeat']
+
+/** 'ok': a received frame; 'concealed': a lost frame, synthesised; 'recovered': the first good frame after a loss. */
+export type PlcOutcome = 'ok' | 'concealed' | 'recovered'
+
+export interface PacketLossConcealerConfig {
+  /** 8000–48000 Hz. */
+  sampleRateHz: number
+  /** Samples per process() call, 1 to 100 ms worth (160 = 20 ms at 8 kHz). */
+  frameSamples: number
+  /** Synthesis of lost frames; hot (takes effect at the next gap). */
+  method: PlcMethod
+}
+
+export interface PlcMetrics {
+  /** Lost frames synthesised since construction or reset(). */
+  concealedFrames: number
+  /** Duration of those frames, ms. */
+  concealedMs: number
+  /** Lost frames in the current gap (0 once a frame arrives). */
+  consecutiveLosses: number
+  maxConsecutiveLosses: number
+  /** Gaps (runs of lost frames) begun. */
+  lossEvents: number
+  /** First good frames after a gap, blended with the synthetic signal. */
+  recoveredFrames: number
+  /** Pitch found at the start of the last gap by the `pitch` method, Hz (0 before any). */
+  pitchHz: number
+  /** Non-finite synthetic output that forced a state reset (never expected). */
+  resets: number
+}
+
+export const PLC_SAMPLE_RATE_MIN_HZ = 8000
+export const PLC_SAMPLE_RATE_MAX_HZ = 48000
+/** Longest frame, ms of audio. */
+export const PLC_FRAME_MAX_MS = 100
+
+const PITCH_MIN_MS = 5 // 200 Hz, G.711 App. I PITCH_MIN = 40 samples at 8 kHz
+const PITCH_MAX_MS = 15 // 66.7 Hz, PITCH_MAX = 120
+const CORRELATION_MS = 20 // CORRLEN = 160: the last 20 ms are matched against the history
+const DECIMATION_RATE_HZ = 4000 // coarse pitch search on every 2nd sample and lag at 8 kHz (NDEC = 2)
+/** Correlation energy floor per term: (2 LSB of 16 bit)², G.711's CORRMINPOWER = 250 over 80 terms ≈ 1.8 LSB rms. */
+const CORRELATION_FLOOR_PER_TERM = (2 / 32768) ** 2
+const PERIOD_GROWTH_MS = 10 // a period is added to the loop after 10 and 20 ms of loss (1 → 2 → 3 periods)
+const MAX_PERIODS = 3
+const ATTENUATION_START_MS = 10 // full level for the first 10 ms of a gap
+const SILENCE_MS = 60 // −20 % per 10 ms after that: silent from 60 ms on
+const BLEND_GROWTH_MS = 4 // EOVERLAPINCR: 4 ms more recovery blend per 10 ms of loss beyond the first 10 ms
+const BLEND_MAX_MS = 10 // and at most 10 ms (G.711's FRAMESZ)
+const LPC_ORDER_PER_KHZ = 2 // order 16 at 8 kHz, 32 at 16 kHz
+const LPC_ORDER_MAX = 32
+const LPC_BANDWIDTH_EXPANSION = 0.995 // a_k ·= γ^k: poles pulled in, the extrapolation rings down (damping)
+const LPC_LAG_WINDOW_HZ = 60 // Gaussian lag window, smooths sharp LPC peaks (as in G.729/AMR)
+const LPC_WHITE_NOISE = 1.0001 // r[0] · (1 + 1e−4): −40 dB noise floor keeps Levinson–Durbin well conditioned
+
+/** Synthesises the continuation of the history for one gap. */
+interface Generator {
+  /**
+   * Prepares the synthesis from the history (the last `historySamples` of the signal, of which the last `overlap`
+   * are not yet played) and overlap-adds the start of the synthetic signal over those last `overlap` samples, in
+   * place. Returns that overlap, in samples (at most the PLC's delay).
+   */
+  begin(history: Float32Array): number
+  /** Writes the next `count` samples of the synthetic signal (unattenuated) into dst from offset. */
+  synth(dst: Float32Array, offset: number, count: number, canGrow: boolean): void
+}
+
+/** dst[i] = a[i]·(1 − w) + b[i]·w, w = (i + 1)/count: G.711 App. I overlapadd, all of b at the last sample. */
+function overlapAdd(
+  a: Float32Array,
+  aStart: number,
+  b: Float32Array,
+  bStart: number,
+  dst: Float32Array,
+  dstStart: number,
+  count: number,
+): void {
+  const step = 1 / count
+  for (let i = 0; i < count; i++) {
+    const w = (i + 1) * step
+    dst[dstStart + i] = a[aStart + i] * (1 - w) + b[bStart + i] * w
+  }
+}
+
+/**
+ * Waveform replication with a loop of 1–3 periods (G.711 App. I): `pitch` finds the period, `repeat` uses a fixed one
+ * (the frame) and never grows.
+ */
+class PeriodicGenerator implements Generator {
+  /** Copy of the history; its last loopSamples samples are replayed cyclically (G.711 pitchbuf). */
+  private readonly buffer: Float32Array
+  /** The history's original last `junctionOverlap` samples, before the loop's end was smoothed (G.711 lastq). */
+  private readonly lastTail: Float32Array
+  /** Continuation of the old loop, faded out after the loop grows. */
+  private readonly junction: Float32Array
+  /** Period of the current gap's loop, samples. */
+  period = 0
+  /** Overlap-add length at the loop's junctions, samples. */
+  private junctionOverlap = 0
+  private loopSamples = 0
+  /** Read position inside the loop, from its start. */
+  private offset = 0
+  private generated = 0
+  private nextGrowthAt = 0
+  private junctionIndex = 0
+
+  constructor(
+    private readonly historySamples: number,
+    /** The PLC's delay: the unplayed history samples, the longest gap-start overlap. */
+    private readonly delaySamples: number,
+    private readonly growthStepSamples: number,
+    private readonly pitchMinSamples: number,
+    private readonly pitchMaxSamples: number,
+    private readonly correlationSamples: number,
+    private readonly decimation: number,
+    /** 0: search the pitch; otherwise the fixed loop (repeat) with a `delaySamples` overlap and no growth. */
+    private readonly fixedPeriod: number,
+  ) {
+    this.buffer = new Float32Array(historySamples)
+    this.lastTail = new Float32Array(delaySamples)
+    this.junction = new Float32Array(delaySamples)
+  }
+
+  begin(history: Float32Array): number {
+    const h = this.historySamples
+    const buffer = this.buffer
+    buffer.set(history)
+    if (this.fixedPeriod > 0) {
+      this.period = this.fixedPeriod
+      this.junctionOverlap = this.delaySamples
+      this.nextGrowthAt = Infinity
+    } else {
+      this.period = this.findPeriod()
+      this.junctionOverlap = this.period >> 2 // G.711: OLA over 1/4 period (≤ the delay, 1/4 of the longest)
+      this.nextGrowthAt = this.growthStepSamples
+    }
+    const ov = this.junctionOverlap
+    for (let i = 0; i < ov; i++) this.lastTail[i] = buffer[h - ov + i]
+    this.loopSamples = this.period
+    this.offset = 0
+    this.generated = 0
+    this.junctionIndex = ov
+    // The loop's end fades from the real tail into the samples just before the loop's start, so replay from the
+    // start is continuous; those faded samples replace the unplayed tail of the history (the gap-start OLA).
+    overlapAdd(this.lastTail, 0, buffer, h - this.period - ov, buffer, h - ov, ov)
+    for (let i = h - ov; i < h; i++) history[i] = buffer[i]
+    return ov
+  }
+
+  synth(dst: Float32Array, offset: number, count: number, canGrow: boolean): void {
+    const buffer = this.buffer
+    const h = this.historySamples
+    const ov = this.junctionOverlap
+    for (let i = 0; i < count; i++) {
+      if (canGrow && this.generated === this.nextGrowthAt) this.grow()
+      let v = buffer[h - this.loopSamples + this.offset]
+      if (++this.offset >= this.loopSamples) this.offset = 0
+      if (this.junctionIndex < ov) {
+        const w = (this.junctionIndex + 1) / ov
+        v = this.junction[this.junctionIndex] * (1 - w) + v * w
+        this.junctionIndex++
+      }
+      dst[offset + i] = v
+      this.generated++
+    }
+  }
+
+  /** Adds the period before the loop to it (G.711 App. I, erasecnt 1 and 2), cross-fading old loop into new. */
+  private grow(): void {
+    const buffer = this.buffer
+    const h = this.historySamples
+    const ov = this.junctionOverlap
+    // The old loop's continuation, faded out over the next `ov` samples.
+    const saved = this.offset
+    for (let i = 0; i < ov; i++) {
+      this.junction[i] = buffer[h - this.loopSamples + this.offset]
+      if (++this.offset >= this.loopSamples) this.offset = 0
+    }
+    this.offset = saved
+    while (this.offset > this.period) this.offset -= this.period // same phase, in the newly added (oldest) period
+    this.loopSamples += this.period
+    // Re-smooth the loop's end against the samples before its new start.
+    overlapAdd(this.lastTail, 0, buffer, h - this.loopSamples - ov, buffer, h - ov, ov)
+    this.junctionIndex = 0
+    this.nextGrowthAt =
+      this.loopSamples < MAX_PERIODS * this.period ? this.nextGrowthAt + this.growthStepSamples : Infinity
+  }
+
+  /**
+   * Pitch period (samples) by normalised cross-correlation of the last correlationSamples of the buffer with the
+   * segment `lag` earlier, lag in [pitchMin, pitchMax]: corr(lag) / sqrt(energy of the earlier segment). Coarse pass on
+   * every `decimation`-th sample and lag, then the full-resolution pass around the best coarse lag (G.711 findpitch).
+   */
+  private findPeriod(): number {
+    const x = this.buffer
+    const h = this.historySamples
+    const n = this.correlationSamples
+    const end = h - n // start of the last n samples (the segment matched)
+    const maxLag = this.pitchMaxSamples
+    const minLag = this.pitchMinSamples
+    const step = this.decimation
+    let bestLag = maxLag
+    let best = -Infinity
+    const coarseFloor = CORRELATION_FLOOR_PER_TERM * Math.ceil(n / step)
+    for (let lag = maxLag; lag >= minLag; lag -= step) {
+      let corr = 0
+      let energy = 0
+      for (let i = 0; i < n; i += step) {
+        const r = x[end - lag + i]
+        corr += r * x[end + i]
+        energy += r * r
+      }
+      const score = corr / Math.sqrt(energy > coarseFloor ? energy : coarseFloor)
+      if (score >= best) {
+        best = score
+        bestLag = lag
+      }
+    }
+    const low = Math.max(minLag, bestLag - (step - 1))
+    const high = Math.min(maxLag, bestLag + (step - 1))
+    const fineFloor = CORRELATION_FLOOR_PER_TERM * n
+    best = -Infinity
+    let fineLag = bestLag
+    for (let lag = high; lag >= low; lag--) {
+      let corr = 0
+      let energy = 0
+      for (let i = 0; i < n; i++) {
+        const r = x[end - lag + i]
+        corr += r * x[end + i]
+        energy += r * r
+      }
+      const score = corr / Math.sqrt(energy > fineFloor ? energy : fineFloor)
+      if (score >= best) {
+        best = score
+        fineLag = lag
+      }
+    }
+    return fineLag
+  }
+}
+
+/** Linear-predictive extrapolation: LPC by autocorrelation + Levinson–Durbin, run forward with zero excitation. */
+class LinearGenerator implements Generator {
+  private readonly order: number
+  /** Hann analysis window over the history. */
+  private readonly window: Float64Array
+  private readonly windowed: Float64Array
+  private readonly autocorrelation: Float64Array
+  private readonly lagWindow: Float64Array
+  /** Predictor x[n] = Σ_{k=1..p} coefficients[k]·x[n−k] (coefficients[0] unused). */
+  private readonly coefficients: Float64Array
+  private readonly previous: Float64Array // Levinson–Durbin scratch
+  private readonly bandwidth: Float64Array // γ^k
+  /** The last `order` samples, circular, newest at memoryIndex − 1. */
+  private readonly memory: Float64Array
+  private memoryIndex = 0
+  private readonly prediction: Float32Array
+
+  constructor(
+    private readonly historySamples: number,
+    private readonly overlap: number,
+    sampleRateHz: number,
+  ) {
+    this.order = Math.min(LPC_ORDER_MAX, Math.round((LPC_ORDER_PER_KHZ * sampleRateHz) / 1000))
+    const p = this.order
+    this.window = new Float64Array(historySamples)
+    for (let i = 0; i < historySamples; i++)
+      this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / historySamples)
+    this.windowed = new Float64Array(historySamples)
+    this.autocorrelation = new Float64Array(p + 1)
+    this.lagWindow = new Float64Array(p + 1)
+    for (let k = 0; k <= p; k++) {
+      const a = (2 * Math.PI * LPC_LAG_WINDOW_HZ * k) / sampleRateHz
+      this.lagWindow[k] = Math.exp(-0.5 * a * a)
+    }
+    this.lagWindow[0] = LPC_WHITE_NOISE
+    this.coefficients = new Float64Array(p + 1)
+    this.previous = new Float64Array(p + 1)
+    this.bandwidth = new Float64Array(p + 1)
+    for (let k = 0; k <= p; k++) this.bandwidth[k] = LPC_BANDWIDTH_EXPANSION ** k
+    this.memory = new Float64Array(p)
+    this.prediction = new Float32Array(overlap)
+  }
+
+  begin(history: Float32Array): number {
+    const h = this.historySamples
+    const p = this.order
+    const ov = this.overlap
+    const a = this.coefficients
+    for (let i = 0; i < h; i++) this.windowed[i] = history[i] * this.window[i]
+    for (let k = 0; k <= p; k++) {
+      let sum = 0
+      for (let i = k; i < h; i++) sum += this.windowed[i] * this.windowed[i - k]
+      this.autocorrelation[k] = sum * this.lagWindow[k]
+    }
+    a.fill(0)
+    let error = this.autocorrelation[0]
+    if (error > 1e-12) {
+      // Levinson–Durbin on r[0..p], predictor sign convention x[n] ≈ Σ a_k x[n−k].
+      for (let m = 1; m <= p; m++) {
+        let acc = this.autocorrelation[m]
+        for (let k = 1; k < m; k++) acc -= a[k] * this.autocorrelation[m - k]
+        const reflection = acc / error
+        this.previous.set(a)
+        a[m] = reflection
+        for (let k = 1; k < m; k++) a[k] = this.previous[k] - reflection * this.previous[m - k]
+        error *= 1 - reflection * reflection
+        if (error <= 0) break
+      }
+      for (let k = 1; k <= p; k++) a[k] *= this.bandwidth[k]
+    }
+    // Predict the unplayed tail from the samples before it, then overlap-add it over the real tail.
+    for (let k = 0; k < p; k++) this.memory[k] = history[h - ov - p + k]
+    this.memoryIndex = 0
+    this.predict(this.prediction, 0, ov)
+    overlapAdd(history, h - ov, this.prediction, 0, history, h - ov, ov)
+    for (let k = 0; k < p; k++) this.memory[k] = history[h - p + k]
+    this.memoryIndex = 0
+    return ov
+  }
+
+  synth(dst: Float32Array, offset: number, count: number): void {
+    this.predict(dst, offset, count)
+  }
+
+  private predict(dst: Float32Array, offset: number, count: number): void {
+    const p = this.order
+    const a = this.coefficients
+    const memory = this.memory
+    for (let i = 0; i < count; i++) {
+      let sum = 0
+      let j = this.memoryIndex
+      for (let k = 1; k <= p; k++) {
+        j = j === 0 ? p - 1 : j - 1
+        sum += a[k] * memory[j]
+      }
+      if (sum > 1) sum = 1
+      else if (sum < -1) sum = -1
+      memory[this.memoryIndex] = sum
+      this.memoryIndex = this.memoryIndex + 1 === p ? 0 : this.memoryIndex + 1
+      dst[offset + i] = sum
+    }
+  }
+}
+
+/** Phase-vocoder extrapolation of the last window's spectrum (fft.js), with overlap-add synthesis. */
+class SpectralGenerator implements Generator {
+  readonly fftSize: number
+  private readonly hop: number
+  private readonly fft: FFT
+  /** Periodic Hann, used for analysis and synthesis. */
+  private readonly window: Float64Array
+  private readonly frameIn: Float64Array
+  /** Complex spectra, interleaved re/im: analysis of the window one hop earlier and of the last window. */
+  private readonly earlier: Float64Array
+  /** The running spectrum, bins 0..fftSize/2, rotated by `rotation` each hop. */
+  private readonly current: Float64Array
+  /** Per-bin phase advance per hop, e^{iωh}, interleaved re/im. */
+  private readonly rotation: Float64Array
+  /** Full conjugate-symmetric spectrum for the inverse transform, and its complex output. */
+  private readonly full: Float64Array
+  private readonly timeOut: Float64Array
+  /** Overlap-add accumulator for positions [frame start, frame start + fftSize). */
+  private readonly accumulator: Float64Array
+  /** Completed samples of the current hop. */
+  private readonly ready: Float32Array
+  private readyIndex = 0
+  /** 1 / Σ Hann² at 75 % overlap (= 1.5). */
+  private readonly synthesisGain: number
+
+  constructor(
+    private readonly historySamples: number,
+    private readonly overlap: number,
+  ) {
+    // Largest power of 2 such that two windows one hop (1/4 window) apart fit in the history: 256 at 8 kHz.
+    let size = 2
+    while (size * 2 * 1.25 <= historySamples) size *= 2
+    this.fftSize = size
+    this.hop = size / 4
+    this.fft = new FFT(size)
+    this.window = new Float64Array(size)
+    for (let i = 0; i < size; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
+    this.frameIn = new Float64Array(size)
+    this.earlier = new Float64Array(2 * size)
+    this.current = new Float64Array(2 * size)
+    this.rotation = new Float64Array(size + 2)
+    this.full = new Float64Array(2 * size)
+    this.timeOut = new Float64Array(2 * size)
+    this.accumulator = new Float64Array(size)
+    this.ready = new Float32Array(this.hop)
+    this.synthesisGain = 1 / 1.5
+  }
+
+  begin(history: Float32Array): number {
+    const h = this.historySamples
+    const m = this.fftSize
+    const hop = this.hop
+    const half = m >> 1
+    this.analyse(history, h - m - hop, this.earlier)
+    this.analyse(history, h - m, this.current)
+    // Instantaneous frequency of bin k: ω_k + princarg(φ_now − φ_earlier − ω_k·hop)/hop, rad/sample.
+    for (let k = 0; k <= half; k++) {
+      const binOmega = (2 * Math.PI * k) / m
+      const re1 = this.current[2 * k]
+      const im1 = this.current[2 * k + 1]
+      const re0 = this.earlier[2 * k]
+      const im0 = this.earlier[2 * k + 1]
+      let omega = binOmega
+      if (k > 0 && k < half && re1 * re1 + im1 * im1 > 1e-20 && re0 * re0 + im0 * im0 > 1e-20) {
+        let deviation = Math.atan2(im1, re1) - Math.atan2(im0, re0) - binOmega * hop
+        deviation -= 2 * Math.PI * Math.round(deviation / (2 * Math.PI))
+        omega = binOmega + deviation / hop
+      }
+      // DC and Nyquist stay real: their advance per hop is 0 and π·hop (hop even), i.e. 1.
+      this.rotation[2 * k] = k === 0 || k === half ? 1 : Math.cos(omega * hop)
+      this.rotation[2 * k + 1] = k === 0 || k === half ? 0 : Math.sin(omega * hop)
+    }
+    // Frames j = 0..3 start at h − m + j·hop; after the 4th the block [h − hop, h) has all its overlaps.
+    this.accumulator.fill(0)
+    for (let j = 0; j < 4; j++) this.nextBlock()
+    const ov = this.overlap
+    overlapAdd(history, h - ov, this.ready, hop - ov, history, h - ov, ov)
+    this.readyIndex = hop
+    return ov
+  }
+
+  synth(dst: Float32Array, offset: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      if (this.readyIndex >= this.hop) {
+        this.nextBlock()
+        this.readyIndex = 0
+      }
+      dst[offset + i] = this.ready[this.readyIndex++]
+    }
+  }
+
+  /** Windowed FFT of x[start, start + fftSize) into spectrum (bins 0..fftSize/2 valid). */
+  private analyse(x: Float32Array, start: number, spectrum: Float64Array): void {
+    for (let i = 0; i < this.fftSize; i++) this.frameIn[i] = x[start + i] * this.window[i]
+    this.fft.realTransform(spectrum, this.frameIn)
+  }
+
+  /** Overlap-adds the frame of the running spectrum, outputs the completed hop, rotates the spectrum by one hop. */
+  private nextBlock(): void {
+    const m = this.fftSize
+    const half = m >> 1
+    const hop = this.hop
+    const current = this.current
+    const full = this.full
+    for (let k = 0; k <= half; k++) {
+      full[2 * k] = current[2 * k]
+      full[2 * k + 1] = current[2 * k + 1]
+    }
+    for (let k = half + 1; k < m; k++) {
+      full[2 * k] = current[2 * (m - k)]
+      full[2 * k + 1] = -current[2 * (m - k) + 1]
+    }
+    this.fft.inverseTransform(this.timeOut, full)
+    const acc = this.accumulator
+    const gain = this.synthesisGain
+    for (let i = 0; i < m; i++) acc[i] += this.timeOut[2 * i] * this.window[i] * gain
+    for (let i = 0; i < hop; i++) {
+      const v = acc[i]
+      this.ready[i] = v > 1 ? 1 : v < -1 ? -1 : v
+    }
+    acc.copyWithin(0, hop)
+    acc.fill(0, m - hop)
+    for (let k = 0; k <= half; k++) {
+      const re = current[2 * k]
+      const im = current[2 * k + 1]
+      const rr = this.rotation[2 * k]
+      const ri = this.rotation[2 * k + 1]
+      current[2 * k] = re * rr - im * ri
+      current[2 * k + 1] = re * ri + im * rr
+    }
+  }
+}
+
+function validate(config: PacketLossConcealerConfig): void {
+  const { sampleRateHz, frameSamples, method } = config
+  if (!Number.isInteger(sampleRateHz) || sampleRateHz < PLC_SAMPLE_RATE_MIN_HZ || sampleRateHz > PLC_SAMPLE_RATE_MAX_HZ)
+    throw new RangeError(
+      `sampleRateHz: ${sampleRateHz} is outside ${PLC_SAMPLE_RATE_MIN_HZ}–${PLC_SAMPLE_RATE_MAX_HZ} (integer Hz)`,
+    )
+  const maxFrame = Math.floor((sampleRateHz * PLC_FRAME_MAX_MS) / 1000)
+  if (!Number.isInteger(frameSamples) || frameSamples < 1 || frameSamples > maxFrame)
+    throw new RangeError(`frameSamples: ${frameSamples} is outside 1–${maxFrame} (${PLC_FRAME_MAX_MS} ms)`)
+  if (!PLC_METHODS.includes(method))
+    throw new RangeError(`method: ${String(method)} is not one of ${PLC_METHODS.join(', ')}`)
+}
+
+/**
+ * Conceals lost frames. Call process() once per frame period, with the received frame or null for a lost one; the
+ * output is the input delayed by `delaySamples` (3.75 ms) wherever no loss is near.
+ *
+ * ```ts
+ * const plc = new PacketLossConcealer({ sampleRateHz: 8000, frameSamples: 160 })
+ * const outcome = plc.process(received ? frame : null, out) // 'ok' | 'concealed' | 'recovered'
+ * ```
+ */
+export class PacketLossConcealer {
+  readonly metrics: PlcMetrics = {
+    concealedFrames: 0,
+    concealedMs: 0,
+    consecutiveLosses: 0,
+    maxConsecutiveLosses: 0,
+    lossEvents: 0,
+    recoveredFrames: 0,
+    pitchHz: 0,
+    resets: 0,
+  }
+  private readonly config: PacketLossConcealerConfig
+  private delay = 0
+  private historySamples = 0
+  private attenuationStartSamples = 0
+  private silenceSamples = 0
+  private blendGrowthSamples = 0
+  private blendMaxSamples = 0
+  private growthStepSamples = 0
+  // Sized from the config (allocated in allocate()).
+  /** The last historySamples samples of the signal; the last `delay` of them are not yet played. 48.75 ms. */
+  private history = new Float32Array(0)
+  /** This call's new samples (received, or synthetic), frameSamples. */
+  private incoming = new Float32Array(0)
+  /** Synthetic continuation during the recovery blend, up to 10 ms. */
+  private blendSynthetic = new Float32Array(0)
+  private pitch!: PeriodicGenerator
+  private repeat!: PeriodicGenerator
+  private linear!: LinearGenerator
+  private spectral!: SpectralGenerator
+  /** The generator of the current gap (or of the blend after it). */
+  private active!: Generator
+  private isConcealing = false
+  /** Samples since the gap began: drives attenuation and continues through the recovery blend. */
+  private gapSamples = 0
+  private overlap = 0
+  private blendSamples = 0
+  private blendIndex = 0
+
+  constructor(config: Partial<PacketLossConcealerConfig> = {}) {
+    this.config = { sampleRateHz: 8000, frameSamples: 160, method: 'pitch', ...config }
+    validate(this.config)
+    this.allocate()
+  }
+
+  /** Fixed algorithmic delay, samples (3.75 ms: 30 at 8 kHz, 60 at 16 kHz); the same for every method. */
+  get delaySamples(): number {
+    return this.delay
+  }
+
+  get sampleRateHz(): number {
+    return this.config.sampleRateHz
+  }
+
+  get frameSamples(): number {
+    return this.config.frameSamples
+  }
+
+  get method(): PlcMethod {
+    return this.config.method
+  }
+
+  /** FFT size of the spectral method (256 at 8 kHz). */
+  get spectralFftSize(): number {
+    return this.spectral.fftSize
+  }
+
+  /**
+   * Changes settings. `method` is hot (from the next gap; a gap in progress finishes with its method). A change of
+   * sampleRateHz or frameSamples is a cold path: it reallocates and resets. Throws RangeError naming the field.
+   */
+  configure(patch: Partial<PacketLossConcealerConfig>): void {
+    const next = { ...this.config, ...patch }
+    validate(next)
+    const resize = next.sampleRateHz !== this.config.sampleRateHz || next.frameSamples !== this.config.frameSamples
+    this.config.sampleRateHz = next.sampleRateHz
+    this.config.frameSamples = next.frameSamples
+    this.config.method = next.method
+    if (resize) this.allocate()
+  }
+
+  /**
+   * Processes one frame period. `frame` is the received frame (frameSamples long) or null when it was lost (a frame of
+   * another length counts as lost). Writes frameSamples samples to `out` (fewer if out is shorter; out may be frame).
+   * Never throws; allocates nothing.
+   */
+  process(frame: Float32Array | null, out: Float32Array): PlcOutcome {
+    const n = this.config.frameSamples
+    const s = this.incoming
+    let outcome: PlcOutcome
+    if (frame === null || frame.length !== n) {
+      outcome = 'concealed'
+      if (!this.isConcealing) this.beginGap()
+      this.conceal(s, n)
+      const m = this.metrics
+      m.concealedFrames++
+      m.concealedMs += (n * 1000) / this.config.sampleRateHz
+      m.consecutiveLosses++
+      if (m.consecutiveLosses > m.maxConsecutiveLosses) m.maxConsecutiveLosses = m.consecutiveLosses
+    } else {
+      for (let i = 0; i < n; i++) s[i] = frame[i]
+      sanitize(s, 0, n)
+      outcome = 'ok'
+      if (this.isConcealing) {
+        outcome = 'recovered'
+        this.beginBlend()
+        this.metrics.recoveredFrames++
+        this.metrics.consecutiveLosses = 0
+      }
+      if (this.blendIndex < this.blendSamples) this.blend(s, n)
+    }
+    this.emit(s, out)
+    return outcome
+  }
+
+  /** Clears the signal state and the metrics; keeps the buffers. */
+  reset(): void {
+    this.clearState()
+    const m = this.metrics
+    m.concealedFrames = 0
+    m.concealedMs = 0
+    m.consecutiveLosses = 0
+    m.maxConsecutiveLosses = 0
+    m.lossEvents = 0
+    m.recoveredFrames = 0
+    m.pitchHz = 0
+    m.resets = 0
+  }
+
+  /** Cold path: sizes every buffer and generator from the config, then resets. */
+  private allocate(): void {
+    const rate = this.config.sampleRateHz
+    const perMs = rate / 1000
+    const pitchMin = Math.round(PITCH_MIN_MS * perMs)
+    const pitchMax = Math.round(PITCH_MAX_MS * perMs)
+    this.delay = pitchMax >> 2 // 3.75 ms: the longest quarter-period overlap
+    this.historySamples = MAX_PERIODS * pitchMax + this.delay // 48.75 ms
+    this.attenuationStartSamples = Math.round(ATTENUATION_START_MS * perMs)
+    this.silenceSamples = Math.round(SILENCE_MS * perMs)
+    this.blendGrowthSamples = Math.round(BLEND_GROWTH_MS * perMs)
+    this.blendMaxSamples = Math.round(BLEND_MAX_MS * perMs)
+    this.growthStepSamples = Math.round(PERIOD_GROWTH_MS * perMs)
+    const h = this.historySamples
+    this.history = new Float32Array(h)
+    this.incoming = new Float32Array(this.config.frameSamples)
+    this.blendSynthetic = new Float32Array(this.blendMaxSamples)
+    const decimation = Math.max(1, Math.round(rate / DECIMATION_RATE_HZ))
+    const correlation = Math.round(CORRELATION_MS * perMs)
+    this.pitch = new PeriodicGenerator(
+      h,
+      this.delay,
+      this.growthStepSamples,
+      pitchMin,
+      pitchMax,
+      correlation,
+      decimation,
+      0,
+    )
+    const repeatPeriod = Math.min(this.config.frameSamples, h - this.delay)
+    this.repeat = new PeriodicGenerator(h, this.delay, 0, pitchMin, pitchMax, correlation, decimation, repeatPeriod)
+    this.linear = new LinearGenerator(h, this.delay, rate)
+    this.spectral = new SpectralGenerator(h, this.delay)
+    this.active = this.pitch
+    this.clearState()
+    this.metrics.consecutiveLosses = 0
+  }
+
+  private clearState(): void {
+    this.history.fill(0)
+    this.isConcealing = false
+    this.gapSamples = 0
+    this.overlap = 0
+    this.blendSamples = 0
+    this.blendIndex = 0
+  }
+
+  private beginGap(): void {
+    const method = this.config.method
+    this.active =
+      method === 'pitch'
+        ? this.pitch
+        : method === 'repeat'
+          ? this.repeat
+          : method === 'linear'
+            ? this.linear
+            : this.spectral
+    this.overlap = this.active.begin(this.history)
+    if (this.active === this.pitch) this.metrics.pitchHz = this.config.sampleRateHz / this.pitch.period
+    this.isConcealing = true
+    this.gapSamples = 0
+    this.blendSamples = 0
+    this.blendIndex = 0
+    this.metrics.lossEvents++
+  }
+
+  /** Gain of the synthetic signal `e` samples into the gap: 1 for 10 ms, then linear to 0 at 60 ms. */
+  private gainAt(e: number): number {
+    if (e < this.attenuationStartSamples) return 1
+    if (e >= this.silenceSamples) return 0
+    return 1 - (e - this.attenuationStartSamples) / (this.silenceSamples - this.attenuationStartSamples)
+  }
+
+  /** Fills s[0, n) with the attenuated synthetic signal; nothing is synthesised once the gap is silent. */
+  private conceal(s: Float32Array, n: number): void {
+    const audible = Math.max(0, Math.min(n, this.silenceSamples - this.gapSamples))
+    if (audible > 0) this.active.synth(s, 0, audible, true)
+    let isFinite = true
+    for (let i = 0; i < audible; i++) {
+      const v = s[i] * this.gainAt(this.gapSamples + i)
+      if (v !== v || v === Infinity || v === -Infinity) isFinite = false
+      s[i] = v > 1 ? 1 : v < -1 ? -1 : v
+    }
+    for (let i = audible; i < n; i++) s[i] = 0
+    this.gapSamples += n
+    if (!isFinite) this.slap(s, n)
+  }
+
+  /** Recovery blend length: 1/4 period (or 3.75 ms) + 4 ms per 10 ms of loss beyond the first 10 ms, ≤ 10 ms. */
+  private beginBlend(): void {
+    const tens = Math.ceil(this.gapSamples / this.attenuationStartSamples)
+    const length = this.overlap + Math.max(0, tens - 1) * this.blendGrowthSamples
+    this.blendSamples = Math.min(length, this.blendMaxSamples)
+    this.blendIndex = 0
+    this.isConcealing = false
+  }
+
+  /** Overlap-adds the continuing synthetic signal (attenuated) into the start of the real frame s. */
+  private blend(s: Float32Array, n: number): void {
+    const count = Math.min(n, this.blendSamples - this.blendIndex)
+    const synthetic = this.blendSynthetic
+    const audible = Math.max(0, Math.min(count, this.silenceSamples - this.gapSamples))
+    if (audible > 0) this.active.synth(synthetic, 0, audible, false)
+    for (let i = audible; i < count; i++) synthetic[i] = 0
+    let isFinite = true
+    const step = 1 / this.blendSamples
+    for (let i = 0; i < count; i++) {
+      const w = (this.blendIndex + 1) * step
+      const v = synthetic[i] * this.gainAt(this.gapSamples) * (1 - w) + s[i] * w
+      if (v !== v || v === Infinity || v === -Infinity) isFinite = false
+      s[i] = v > 1 ? 1 : v < -1 ? -1 : v
+      this.blendIndex++
+      this.gapSamples++
+    }
+    if (!isFinite) this.slap(s, n)
+  }
+
+  /** speexdsp's "slapped" guard: non-finite synthetic output zeroes the frame and resets the state. */
+  private slap(s: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) s[i] = 0
+    this.metrics.resets++
+    const wasConcealing = this.isConcealing
+    this.clearState()
+    this.isConcealing = wasConcealing
+    this.gapSamples = this.silenceSamples
+  }
+
+  /** out = (history ++ s)[h − delay, h − delay + n); then history keeps the last h samples of history ++ s. */
+  private emit(s: Float32Array, out: Float32Array): void {
+    const n = this.config.frameSamples
+    const history = this.history
+    const h = this.historySamples
+    const d = this.delay
+    const count = out.length < n ? out.length : n
+    const fromHistory = count < d ? count : d
+    for (let i = 0; i < fromHistory; i++) out[i] = history[h - d + i]
+    for (let i = fromHistory; i < count; i++) out[i] = s[i - d]
+    if (n >= h) {
+      for (let i = 0; i < h; i++) history[i] = s[n - h + i]
+    } else {
+      history.copyWithin(0, n)
+      for (let i = 0; i < n; i++) history[h - n + i] = s[i]
+    }
+  }
+}
