@@ -1,0 +1,443 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  PLC_METHODS,
+  PacketLossConcealer,
+  type PacketLossConcealerConfig,
+  type PlcMethod,
+  type PlcOutcome,
+} from '../../src/dsp/plc'
+import { Random } from '../../src/dsp/random'
+import { alignmentLag, hasNonFinite, lsdDb, readWavFixture, snrDb, tone } from '../helpers/signals'
+
+const speech8k = readWavFixture('speech-8k.wav')
+const speech16k = readWavFixture('speech-16k.wav')
+const FRAME = 160 // 20 ms at 8 kHz
+const MS = 8 // samples per ms at 8 kHz
+
+/** Loss masks, one flag per frame (true = lost). */
+function randomLoss(frames: number, probability: number, seed: number): boolean[] {
+  const random = new Random(seed)
+  return Array.from({ length: frames }, () => random.next() < probability)
+}
+
+/**
+ * Gilbert–Elliott two-state channel: every frame is lost in the bad state, none in the good one. The bad state lasts
+ * meanBurst frames on average (leave probability 1/meanBurst); the good→bad probability sets the mean loss rate.
+ */
+function gilbertElliottLoss(frames: number, lossRate: number, meanBurst: number, seed: number): boolean[] {
+  const random = new Random(seed)
+  const leaveBad = 1 / meanBurst
+  const enterBad = (lossRate * leaveBad) / (1 - lossRate)
+  let isBad = false
+  return Array.from({ length: frames }, () => (isBad = isBad ? random.next() >= leaveBad : random.next() < enterBad))
+}
+
+interface Run {
+  /** Output shifted back by the delay: aligned[n] corresponds to input[n]. */
+  aligned: Float32Array
+  outcomes: PlcOutcome[]
+  plc: PacketLossConcealer
+}
+
+/** Feeds x frame by frame (null for lost frames, and for every frame from stopAfter on), plus one flush frame. */
+function conceal(
+  x: Float32Array,
+  mask: readonly boolean[],
+  config: Partial<PacketLossConcealerConfig> = {},
+  stopAfter = Infinity,
+): Run {
+  const plc = new PacketLossConcealer(config)
+  const n = plc.frameSamples
+  const frames = Math.floor(x.length / n)
+  const raw = new Float32Array((frames + 1) * n)
+  const out = new Float32Array(n)
+  const outcomes: PlcOutcome[] = []
+  for (let f = 0; f <= frames; f++) {
+    const isLost = f < frames && (mask[f] === true || f >= stopAfter)
+    const frame = f < frames ? x.subarray(f * n, (f + 1) * n) : new Float32Array(n)
+    outcomes.push(plc.process(isLost ? null : frame, out))
+    raw.set(out, f * n)
+  }
+  return { aligned: raw.subarray(plc.delaySamples, plc.delaySamples + frames * n), outcomes, plc }
+}
+
+/**
+ * LSD (METRICS.md, lsdDb with 160 / 256 at 8 kHz) over every 20 ms analysis frame, on a 10 ms hop (50 % overlap, as an
+ * STFT), that overlaps a concealed frame. The frames on the packet grid alone would hide any discontinuity that falls
+ * on a packet boundary (where the Hann window is zero), e.g. the junctions of frame repetition.
+ */
+function concealmentLsdDb(x: Float32Array, y: Float32Array, mask: readonly boolean[]): { sum: number; count: number } {
+  const frames = Math.floor(x.length / FRAME)
+  const onGrid: number[] = []
+  const offGrid: number[] = [] // frame j of the half-frame-shifted signals covers [j·160 + 80, j·160 + 240)
+  for (let f = 0; f < frames; f++) {
+    if (!mask[f]) continue
+    onGrid.push(f)
+    if (f > 0 && !offGrid.includes(f - 1)) offGrid.push(f - 1)
+    if (f + 1 < frames) offGrid.push(f)
+  }
+  const half = FRAME / 2
+  const sum =
+    lsdDb(x, y, onGrid, FRAME, 256) * onGrid.length +
+    lsdDb(x.subarray(half), y.subarray(half), offGrid, FRAME, 256) * offGrid.length
+  return { sum, count: onGrid.length + offGrid.length }
+}
+
+function pooledLsdDb(method: PlcMethod, masks: readonly boolean[][]): number {
+  let sum = 0
+  let count = 0
+  for (const mask of masks) {
+    const r = concealmentLsdDb(speech8k.samples, conceal(speech8k.samples, mask, { method }).aligned, mask)
+    sum += r.sum
+    count += r.count
+  }
+  return sum / count
+}
+
+function maxStep(x: ArrayLike<number>, start: number, end: number): number {
+  let step = 0
+  for (let n = Math.max(1, start); n < Math.min(end, x.length); n++) step = Math.max(step, Math.abs(x[n]! - x[n - 1]!))
+  return step
+}
+
+function peak(x: ArrayLike<number>): number {
+  let max = 0
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]!))
+  return max
+}
+
+function rmsDb(x: ArrayLike<number>, start: number, end: number): number {
+  let sum = 0
+  for (let n = start; n < end; n++) sum += x[n]! * x[n]!
+  return 10 * Math.log10(Math.max(sum / (end - start), 1e-20))
+}
+
+const frames8k = Math.floor(speech8k.samples.length / FRAME)
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
+const randomMasks = SEEDS.map((seed) => randomLoss(frames8k, 0.05, seed))
+const burstMasks = SEEDS.map((seed) => gilbertElliottLoss(frames8k, 0.03, 2.5, 100 + seed))
+
+describe('PacketLossConcealer', () => {
+  it('passes received frames through unchanged, delayed by a fixed 3.75 ms, when no loss is near', () => {
+    const x = speech8k.samples
+    const mask = randomMasks[0]!
+    for (const method of PLC_METHODS) {
+      const { aligned, plc } = conceal(x, mask, { method })
+      expect(plc.delaySamples).toBe(30)
+      const d = plc.delaySamples
+      let checked = 0
+      let mismatches = 0
+      for (let n = 0; n < aligned.length; n++) {
+        // Untouched unless a lost sample lies within the recovery blend before n (≤ 10 ms) or the gap-start OLA after it.
+        const first = Math.max(0, Math.floor((n - 10 * MS) / FRAME))
+        const last = Math.floor(Math.min(aligned.length - 1, n + d) / FRAME)
+        let isNear = false
+        for (let f = first; f <= last; f++) if (mask[f]) isNear = true
+        if (isNear) continue
+        if (aligned[n] !== x[n]) mismatches++
+        checked++
+      }
+      expect(mismatches).toBe(0)
+      expect(checked).toBeGreaterThan(0.8 * x.length)
+    }
+    expect(new PacketLossConcealer({ sampleRateHz: 16000, frameSamples: 320 }).delaySamples).toBe(60)
+  })
+
+  it('reports its delay truthfully: the output correlates with the input at lag delaySamples', () => {
+    const x = speech8k.samples.subarray(0, 16000)
+    const plc = new PacketLossConcealer()
+    const y = new Float32Array(x.length)
+    const out = new Float32Array(FRAME)
+    for (let f = 0; f < x.length / FRAME; f++) {
+      plc.process(x.subarray(f * FRAME, (f + 1) * FRAME), out)
+      y.set(out, f * FRAME)
+    }
+    expect(alignmentLag(x, y, 64)).toBe(plc.delaySamples)
+  })
+
+  it('conceals speech with 5 % random loss closer to the original than frame repetition (LSD)', () => {
+    const pitch = pooledLsdDb('pitch', randomMasks)
+    const repeat = pooledLsdDb('repeat', randomMasks)
+    expect(pitch).toBeLessThan(repeat - 0.5) // measured 9.8 vs 11.3 dB
+  })
+
+  it('conceals speech with 3 % bursty loss (Gilbert–Elliott) at least as well as frame repetition (LSD)', () => {
+    // Bursts share the fade to silence (frames past 60 ms are silent for every method), so the methods differ
+    // only over the first 60 ms of each burst: measured 20.1 vs 20.4 dB.
+    const pitch = pooledLsdDb('pitch', burstMasks)
+    const repeat = pooledLsdDb('repeat', burstMasks)
+    expect(pitch).toBeLessThan(repeat)
+  })
+
+  it.each(['pitch', 'repeat', 'linear'] as const)(
+    'joins the concealment (%s) to the real signal at both edges of every gap without a click',
+    (method) => {
+      const x = speech8k.samples
+      const d = new PacketLossConcealer().delaySamples
+      const floor = 1 / 32768 // one 16-bit LSB: the fixture's pauses are digital silence
+      let edges = 0
+      for (const mask of [...randomMasks.slice(0, 4), ...burstMasks.slice(0, 4)]) {
+        const { aligned: y } = conceal(x, mask, { method })
+        for (let f = 1; f + 1 < frames8k; f++) {
+          if (!mask[f]) continue
+          if (!mask[f - 1]) {
+            // Start: the OLA over the delayed samples and the first 2 ms of synthesis, against the original over the
+            // 20 ms before the edge (the material the concealment replays: ≤ 15 ms period + 3.75 ms OLA) and 2 ms after.
+            const edge = f * FRAME
+            const step = maxStep(y, edge - d, edge + 2 * MS)
+            expect(step).toBeLessThanOrEqual(2 * Math.max(maxStep(x, edge - 20 * MS, edge + 2 * MS), floor))
+            edges++
+          }
+          if (!mask[f + 1]) {
+            // End: from 2 ms before the edge through the blend (≤ 10 ms), against the two signals the blend joins
+            // there: the original, and the concealment as it would have continued had the loss gone on.
+            const edge = (f + 1) * FRAME
+            const continued = conceal(x, mask, { method }, f + 1).aligned
+            const step = maxStep(y, edge - 2 * MS, edge + 10 * MS)
+            const reference = Math.max(
+              maxStep(x, edge - 2 * MS, edge + 10 * MS),
+              maxStep(continued, edge - 2 * MS, edge + 10 * MS),
+              floor,
+            )
+            expect(step).toBeLessThanOrEqual(2 * reference)
+            edges++
+          }
+        }
+      }
+      expect(edges).toBeGreaterThan(200)
+    },
+  )
+
+  it.each(PLC_METHODS)('fades to below -60 dBFS after 60 ms of consecutive loss (%s)', (method) => {
+    const x = speech8k.samples
+    // 200 ms bursts starting in sustained speech: the first frame of each sentence-long stretch where the 20 ms
+    // before the gap and the 60 ms after its start are all above -30 dBFS.
+    const starts: number[] = []
+    for (let f = 1; f + 3 < frames8k && starts.length < 4; f++) {
+      let isLoud = true
+      for (let g = f - 1; g < f + 3; g++) if (rmsDb(x, g * FRAME, (g + 1) * FRAME) < -30) isLoud = false
+      if (isLoud && (starts.length === 0 || f > starts[starts.length - 1]! + 100)) starts.push(f)
+    }
+    expect(starts.length).toBeGreaterThanOrEqual(3)
+    for (const start of starts) {
+      const mask = Array.from({ length: frames8k }, (_, f) => f >= start && f < start + 10)
+      const { aligned: y } = conceal(x, mask, { method })
+      const gapStart = start * FRAME
+      expect(rmsDb(y, gapStart + 60 * MS, gapStart + 200 * MS)).toBeLessThan(-60)
+      expect(peak(y.subarray(gapStart + 60 * MS, gapStart + 200 * MS))).toBeLessThan(0.001)
+      if (method === 'pitch') {
+        // Full level for the first 10 ms, then attenuated: the 40–60 ms stretch is well below the first 10 ms.
+        expect(rmsDb(y, gapStart, gapStart + 10 * MS)).toBeGreaterThan(rmsDb(x, gapStart - 20 * MS, gapStart) - 10)
+        expect(rmsDb(y, gapStart + 40 * MS, gapStart + 60 * MS)).toBeLessThan(
+          rmsDb(y, gapStart, gapStart + 10 * MS) - 6,
+        )
+      }
+    }
+  })
+
+  it.each([110, 133, 181])('replicates a periodic signal at its pitch period (%d Hz)', (f0) => {
+    // Harmonic complex (bandlimited to 3.6 kHz) with a lost frame after 0.5 s.
+    const length = 8000
+    const x = new Float32Array(length)
+    for (let k = 1; k * f0 < 3600; k++) {
+      const h = tone(k * f0, 8000, length, 0.3 / k, 0.7 * k * k)
+      for (let i = 0; i < length; i++) x[i]! += h[i]!
+    }
+    const mask = Array.from({ length: length / FRAME }, (_, f) => f === 25)
+    const pitch = conceal(x, mask, { method: 'pitch' })
+    expect(pitch.plc.metrics.pitchHz).toBeGreaterThan(f0 * 0.98)
+    expect(pitch.plc.metrics.pitchHz).toBeLessThan(f0 * 1.02)
+    // The first 10 ms of the gap (before any attenuation) follow the true waveform.
+    const gap = 25 * FRAME
+    const truth = x.subarray(gap, gap + 10 * MS)
+    expect(snrDb(truth, pitch.aligned.subarray(gap, gap + 10 * MS))).toBeGreaterThan(15)
+    // Frame repetition lands out of phase unless 20 ms holds a whole number of periods.
+    const repeat = conceal(x, mask, { method: 'repeat' })
+    expect(snrDb(truth, repeat.aligned.subarray(gap, gap + 10 * MS))).toBeLessThan(5)
+  })
+
+  it('reports outcomes and statistics of concealed frames and consecutive losses', () => {
+    const plc = new PacketLossConcealer()
+    const frame = tone(200, 8000, FRAME, 0.3)
+    const out = new Float32Array(FRAME)
+    const pattern = [true, false, false, true, false, false, false, true, true, false, false]
+    const outcomes = pattern.map((isReceived) => plc.process(isReceived ? frame : null, out))
+    expect(outcomes).toEqual([
+      'ok',
+      'concealed',
+      'concealed',
+      'recovered',
+      'concealed',
+      'concealed',
+      'concealed',
+      'recovered',
+      'ok',
+      'concealed',
+      'concealed',
+    ])
+    expect(plc.metrics).toMatchObject({
+      concealedFrames: 7,
+      concealedMs: 140,
+      consecutiveLosses: 2,
+      maxConsecutiveLosses: 3,
+      lossEvents: 3,
+      recoveredFrames: 2,
+      resets: 0,
+    })
+    plc.reset()
+    expect(plc.metrics).toMatchObject({ concealedFrames: 0, consecutiveLosses: 0, lossEvents: 0, recoveredFrames: 0 })
+    // After reset the history is silence: a lost frame conceals silence.
+    plc.process(null, out)
+    expect(peak(out)).toBe(0)
+  })
+
+  it.each(PLC_METHODS)('produces finite output within [-1, 1] for every method (%s), at 8 and 16 kHz', (method) => {
+    for (const [speech, frameSamples] of [
+      [speech8k, 160],
+      [speech16k, 320],
+    ] as const) {
+      const frames = Math.floor(speech.samples.length / frameSamples)
+      const mask = gilbertElliottLoss(frames, 0.1, 3, 7)
+      // Loud input: the speech scaled to clip, so the synthesis runs on full-scale material.
+      const loud = speech.samples.map((v) => Math.max(-1, Math.min(1, v * 4)))
+      for (const x of [speech.samples, loud]) {
+        const { aligned, plc } = conceal(x, mask, { method, sampleRateHz: speech.sampleRateHz, frameSamples })
+        expect(hasNonFinite(aligned)).toBe(false)
+        expect(peak(aligned)).toBeLessThanOrEqual(1)
+        expect(plc.metrics.resets).toBe(0)
+      }
+    }
+  })
+
+  it('never outputs NaN or Infinity when input frames contain them', () => {
+    for (const method of PLC_METHODS) {
+      const plc = new PacketLossConcealer({ method })
+      const out = new Float32Array(FRAME)
+      const random = new Random(3)
+      for (let f = 0; f < 200; f++) {
+        const frame = speech8k.samples.slice(f * FRAME + 8000, (f + 1) * FRAME + 8000)
+        if (f % 3 === 0) frame[random.int(0, FRAME - 1)] = NaN
+        if (f % 5 === 0) frame[random.int(0, FRAME - 1)] = Infinity
+        if (f % 7 === 0) frame.fill(-Infinity, 0, 40)
+        plc.process(random.next() < 0.3 ? null : frame, out)
+        expect(hasNonFinite(out)).toBe(false)
+        expect(peak(out)).toBeLessThanOrEqual(1)
+      }
+    }
+  })
+
+  it('switches method mid-stream without shifting time', () => {
+    const x = speech8k.samples
+    const plc = new PacketLossConcealer()
+    const delays = PLC_METHODS.map((method) => new PacketLossConcealer({ method }).delaySamples)
+    expect(new Set(delays).size).toBe(1)
+    const out = new Float32Array(FRAME)
+    const y = new Float32Array(x.length)
+    const mask = randomMasks[1]!
+    for (let f = 0; f < frames8k; f++) {
+      plc.configure({ method: PLC_METHODS[f % PLC_METHODS.length]! })
+      plc.process(mask[f] ? null : x.subarray(f * FRAME, (f + 1) * FRAME), out)
+      y.set(out, f * FRAME)
+    }
+    // Frames far from any loss come out exactly delayed by the same 30 samples whatever the method.
+    let mismatches = 0
+    let checked = 0
+    for (let f = 2; f + 1 < frames8k; f++) {
+      if (mask[f - 1] || mask[f] || mask[f + 1]) continue
+      for (let i = 0; i < FRAME - 30; i++) if (y[f * FRAME + 30 + i] !== x[f * FRAME + i]) mismatches++
+      checked++
+    }
+    expect(mismatches).toBe(0)
+    expect(checked).toBeGreaterThan(400)
+  })
+
+  it('rejects out-of-range settings with a RangeError naming the field, and keeps running', () => {
+    expect(() => new PacketLossConcealer({ sampleRateHz: 4000 })).toThrow(/sampleRateHz/)
+    expect(() => new PacketLossConcealer({ frameSamples: 0 })).toThrow(/frameSamples/)
+    expect(() => new PacketLossConcealer({ frameSamples: 1.5 })).toThrow(RangeError)
+    expect(() => new PacketLossConcealer({ method: 'magic' as PlcMethod })).toThrow(/method/)
+    const plc = new PacketLossConcealer()
+    expect(() => plc.configure({ frameSamples: 100000 })).toThrow(/frameSamples/)
+    expect(plc.frameSamples).toBe(160)
+    const out = new Float32Array(FRAME)
+    expect(plc.process(null, out)).toBe('concealed')
+    plc.configure({ sampleRateHz: 16000, frameSamples: 320 })
+    expect(plc.delaySamples).toBe(60)
+    expect(plc.process(new Float32Array(320), new Float32Array(320))).toBe('ok')
+  })
+
+  it('treats a frame of the wrong length as lost', () => {
+    const plc = new PacketLossConcealer()
+    expect(plc.process(new Float32Array(80), new Float32Array(FRAME))).toBe('concealed')
+    expect(plc.metrics.concealedFrames).toBe(1)
+  })
+
+  it('keeps its invariants for random frame sizes, rates, loss masks and method switches (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(8000, 16000, 44100),
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 120 }),
+        fc.array(fc.constantFrom(...PLC_METHODS), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (sampleRateHz, frameSamples, received, methods, seed) => {
+          const random = new Random(seed)
+          const frames = received.length
+          const x = new Float32Array(frames * frameSamples)
+          for (let i = 0; i < x.length; i++)
+            x[i] = 0.4 * Math.sin((2 * Math.PI * 180 * i) / sampleRateHz) + 0.1 * (random.next() - 0.5)
+          const plc = new PacketLossConcealer({ sampleRateHz, frameSamples, method: methods[0] })
+          const out = new Float32Array(frameSamples)
+          const flushFrames = Math.ceil(plc.delaySamples / frameSamples) + 1 // received silence after the signal
+          const y = new Float32Array(x.length + flushFrames * frameSamples)
+          let losses = 0
+          let events = 0
+          let recoveries = 0
+          let run = 0
+          let longest = 0
+          for (let f = 0; f < frames + flushFrames; f++) {
+            if (f % 7 === 3) plc.configure({ method: methods[f % methods.length]! })
+            const isLost = f < frames && !received[f]
+            const frame =
+              f < frames ? x.subarray(f * frameSamples, (f + 1) * frameSamples) : new Float32Array(frameSamples)
+            const outcome = plc.process(isLost ? null : frame, out)
+            if (isLost) {
+              expect(outcome).toBe('concealed')
+              losses++
+              if (run === 0) events++
+              run++
+              longest = Math.max(longest, run)
+            } else {
+              expect(outcome).toBe(run > 0 ? 'recovered' : 'ok')
+              if (run > 0) recoveries++
+              run = 0
+            }
+            y.set(out, f * frameSamples)
+          }
+          expect(hasNonFinite(y)).toBe(false)
+          expect(peak(y)).toBeLessThanOrEqual(1)
+          expect(plc.metrics).toMatchObject({
+            concealedFrames: losses,
+            lossEvents: events,
+            recoveredFrames: recoveries,
+            maxConsecutiveLosses: longest,
+            resets: 0,
+          })
+          // Pass-through wherever no lost sample lies within 10 ms before or the delay after.
+          const d = plc.delaySamples
+          const blend = Math.round(sampleRateHz / 100)
+          for (let n = 0; n < x.length; n++) {
+            const first = Math.max(0, Math.floor((n - blend) / frameSamples))
+            const last = Math.floor(Math.min(x.length - 1, n + d) / frameSamples)
+            let isNear = false
+            for (let f = first; f <= last; f++) if (!received[f]) isNear = true
+            if (!isNear && y[n + d] !== x[n]) return false
+          }
+          return true
+        },
+      ),
+      { numRuns: 150, seed: 42 },
+    )
+  })
+})
