@@ -257,6 +257,34 @@ describe('PacketLossConcealer', () => {
     expect(snrDb(truth, repeat.aligned.subarray(gap, gap + 10 * MS))).toBeLessThan(5)
   })
 
+  it('draws on older pitch periods as the loss lasts: 1 period, then 2 after 10 ms, then 3 after 20 ms', () => {
+    // 100 Hz sine (period 80 samples) whose amplitude steps at every zero crossing: 0.6 up to the last three periods
+    // before the gap, then 0.6, 0.4, 0.2. One period replayed gives 0.2; the older periods bring back 0.4 and 0.6.
+    const gap = 4000 // sample 4000 = frame 25 = period 50
+    const x = new Float32Array(8000)
+    for (let n = 0; n < x.length; n++) {
+      const period = Math.floor(n / 80)
+      const amplitude = period === 48 ? 0.4 : period === 49 ? 0.2 : 0.6
+      x[n] = amplitude * Math.sin((2 * Math.PI * n) / 80)
+    }
+    const mask = Array.from({ length: 50 }, (_, f) => f >= 25 && f < 28)
+    const { aligned: y, plc } = conceal(x, mask, { method: 'pitch' })
+    expect(plc.metrics.pitchHz).toBeCloseTo(100, 0)
+    const first = peak(y.subarray(gap + MS, gap + 10 * MS)) // one period: the last one, 0.2
+    expect(first).toBeLessThan(0.25)
+    // Undo the attenuation (1 until 10 ms, −20 % per 10 ms after) to read the amplitude of the period replayed.
+    const replayed = (fromMs: number, toMs: number): number => {
+      let max = 0
+      for (let n = gap + fromMs * MS; n < gap + toMs * MS; n++) {
+        const gain = Math.min(1, 1 - (n - gap - 10 * MS) / (50 * MS))
+        max = Math.max(max, Math.abs(y[n]!) / gain)
+      }
+      return max
+    }
+    expect(replayed(10, 20)).toBeGreaterThan(0.35) // the period before the last: 0.4
+    expect(replayed(20, 50)).toBeGreaterThan(0.55) // the third period back: 0.6
+  })
+
   it('reports outcomes and statistics of concealed frames and consecutive losses', () => {
     const plc = new PacketLossConcealer()
     const frame = tone(200, 8000, FRAME, 0.3)
