@@ -560,10 +560,15 @@ export class PacketLossConcealer {
   private blendMaxSamples = 0
   private growthStepSamples = 0
   // Sized from the config (allocated in allocate()).
-  /** The last historySamples samples of the signal; the last `delay` of them are not yet played. 48.75 ms. */
-  private history = new Float32Array(0)
-  /** This call's new samples (received, or synthetic), frameSamples. */
-  private incoming = new Float32Array(0)
+  /**
+   * Delay line, historySamples + frameSamples: [0, h) is the history (the last 48.75 ms of the signal, of which the
+   * last `delay` samples are not yet played), [h, h + n) this call's new samples (received or synthetic). The fixed
+   * views below are made once, so that each frame is moved with native set/copyWithin and no allocation.
+   */
+  private line = new Float32Array(0)
+  private history = new Float32Array(0) // view of line[0, h)
+  private incoming = new Float32Array(0) // view of line[h, h + n)
+  private played = new Float32Array(0) // view of line[h − delay, h − delay + n): this call's output
   /** Synthetic continuation during the recovery blend, up to 10 ms. */
   private blendSynthetic = new Float32Array(0)
   private pitch!: PeriodicGenerator
@@ -640,8 +645,14 @@ export class PacketLossConcealer {
       m.consecutiveLosses++
       if (m.consecutiveLosses > m.maxConsecutiveLosses) m.maxConsecutiveLosses = m.consecutiveLosses
     } else {
-      for (let i = 0; i < n; i++) s[i] = frame[i]
-      sanitize(s, 0, n)
+      s.set(frame)
+      // One range test per sample; NaN fails both comparisons. Only a bad frame pays for sanitize().
+      let isClean = true
+      for (let i = 0; i < n; i++) {
+        const v = s[i]
+        if (!(v >= -1 && v <= 1)) isClean = false
+      }
+      if (!isClean) sanitize(s, 0, n)
       outcome = 'ok'
       if (this.isConcealing) {
         outcome = 'recovered'
@@ -651,7 +662,7 @@ export class PacketLossConcealer {
       }
       if (this.blendIndex < this.blendSamples) this.blend(s, n)
     }
-    this.emit(s, out)
+    this.emit(out)
     return outcome
   }
 
@@ -683,8 +694,11 @@ export class PacketLossConcealer {
     this.blendMaxSamples = Math.round(BLEND_MAX_MS * perMs)
     this.growthStepSamples = Math.round(PERIOD_GROWTH_MS * perMs)
     const h = this.historySamples
-    this.history = new Float32Array(h)
-    this.incoming = new Float32Array(this.config.frameSamples)
+    const n = this.config.frameSamples
+    this.line = new Float32Array(h + n)
+    this.history = this.line.subarray(0, h)
+    this.incoming = this.line.subarray(h, h + n)
+    this.played = this.line.subarray(h - this.delay, h - this.delay + n)
     this.blendSynthetic = new Float32Array(this.blendMaxSamples)
     const decimation = Math.max(1, Math.round(rate / DECIMATION_RATE_HZ))
     const correlation = Math.round(CORRELATION_MS * perMs)
@@ -796,21 +810,11 @@ export class PacketLossConcealer {
     this.gapSamples = this.silenceSamples
   }
 
-  /** out = (history ++ s)[h − delay, h − delay + n); then history keeps the last h samples of history ++ s. */
-  private emit(s: Float32Array, out: Float32Array): void {
+  /** out = line[h − delay, h − delay + n) (fewer if out is shorter); then the line moves on by n samples. */
+  private emit(out: Float32Array): void {
     const n = this.config.frameSamples
-    const history = this.history
-    const h = this.historySamples
-    const d = this.delay
-    const count = out.length < n ? out.length : n
-    const fromHistory = count < d ? count : d
-    for (let i = 0; i < fromHistory; i++) out[i] = history[h - d + i]
-    for (let i = fromHistory; i < count; i++) out[i] = s[i - d]
-    if (n >= h) {
-      for (let i = 0; i < h; i++) history[i] = s[n - h + i]
-    } else {
-      history.copyWithin(0, n)
-      for (let i = 0; i < n; i++) history[h - n + i] = s[i]
-    }
+    if (out.length >= n) out.set(this.played)
+    else for (let i = 0; i < out.length; i++) out[i] = this.played[i]
+    this.line.copyWithin(0, n, n + this.historySamples)
   }
 }
