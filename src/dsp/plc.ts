@@ -17,9 +17,9 @@
  *   frame over 1/4 period + 4 ms per 10 ms of loss beyond the first 10 ms, capped at 10 ms.
  *
  * The other methods share everything but the synthesis (same delay, gap-start overlap-add over the delayed
- * samples, attenuation, recovery blend), so switching methods never shifts time and none clicks at a gap edge:
- * - `repeat`: the last frame (at most the history less 3.75 ms) is repeated, with the same loop junction and fade;
- *   the baseline that `pitch` must beat;
+ * samples, attenuation, recovery blend), so switching methods never shifts time:
+ * - `repeat`: the last frame (at most the history less 3.75 ms) is repeated, with a 3.75 ms loop junction, decaying
+ *   with the shared fade; the baseline that `pitch` must beat;
  * - `linear`: linear-predictive extrapolation: order-16 LPC (at 8 kHz; 2 per kHz) by Levinson–Durbin on the
  *   Hann-windowed history, run forward with zero excitation and bandwidth expansion (γ = 0.995 per sample) so the
  *   extrapolated trend rings down, damped;
@@ -32,9 +32,14 @@
  * constructor), any frame size from 1 sample, sample rates 8–48 kHz (all durations scale with the rate), non-finite
  * input sanitised, output always finite and within [-1, 1].
  *
+ * Measured on the espeak-ng fixture at 8 kHz (test/dsp/plc.test.ts), LSD over 50 %-overlapping 20 ms frames that
+ * overlap a concealed frame: 5 % random loss pitch 9.8 dB, spectral 11.1, repeat 11.3, linear 17.9; 3 % bursty loss
+ * pitch 20.1, repeat 20.4 (bursts are dominated by the shared fade to silence).
+ *
  * Known limits: voices above 200 Hz are replicated with a period of two pitch cycles (still periodic, as G.711 App. I);
- * unvoiced sounds are replicated too, which can sound slightly tonal over 20 ms or more; a method switch during a
- * gap takes effect at the next gap; a frame whose length is not frameSamples is treated as lost.
+ * unvoiced sounds are replicated too, which can sound slightly tonal over 20 ms or more; `linear` rings down within a
+ * few ms (zero excitation), `spectral` smears transients and can overshoot at a speech onset; a method switch during
+ * a gap takes effect at the next gap; a frame whose length is not frameSamples is treated as lost.
  */
 import FFT from 'fft.js'
 import { sanitize } from './units'
