@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import FFT from 'fft.js'
-import { WaveFile } from 'wavefile'
+import { WaveFile } from './wav'
 import { describe, expect, it } from 'vitest'
 import { activeFrames, alignmentLag } from './metrics'
 import {

@@ -22,7 +22,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import FFT from 'fft.js'
-import { WaveFile } from 'wavefile'
+import { WaveFile } from './wav'
 import { Random } from '../../src/dsp/random'
 import { FIXTURES_DIR, activeFrames } from './signals'
 

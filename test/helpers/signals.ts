@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import FFT from 'fft.js'
-import { WaveFile } from 'wavefile'
 import { Random } from '../../src/dsp/random'
+import { decodeWav } from './wav'
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url))
 
@@ -29,14 +29,9 @@ export function whiteNoise(length: number, amplitude: number, seed: number): Flo
   return out
 }
 
-/** Reads a mono PCM WAV fixture from test/fixtures as Float32 in [-1, 1]. */
+/** Reads a mono WAV fixture from test/fixtures as Float32 in [-1, 1]. */
 export function readWavFixture(name: string): { samples: Float32Array; sampleRateHz: number } {
-  const wav = new WaveFile(readFileSync(FIXTURES_DIR + name))
-  wav.toBitDepth('32f')
-  const fmt = wav.fmt as { sampleRate: number; numChannels: number }
-  if (fmt.numChannels !== 1) throw new Error(`${name}: expected mono, got ${fmt.numChannels} channels`)
-  const samples = wav.getSamples(false, Float64Array) as unknown as Float64Array
-  return { samples: Float32Array.from(samples), sampleRateHz: fmt.sampleRate }
+  return decodeWav(readFileSync(FIXTURES_DIR + name), name)
 }
 
 /** Σx², over [start, end). */

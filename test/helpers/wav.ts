@@ -1,0 +1,26 @@
+/**
+ * wavefile, loaded so it works both under vitest (ESM build, named export) and plain Node / tsx (UMD build, whose
+ * named exports arrive under `default`), plus a fast reader for the project's 16-bit PCM fixtures.
+ */
+import * as wavefileModule from 'wavefile'
+
+type WaveFileClass = typeof wavefileModule.WaveFile
+const loaded = wavefileModule as unknown as { WaveFile?: WaveFileClass; default?: { WaveFile: WaveFileClass } }
+export const WaveFile: WaveFileClass = (loaded.WaveFile ?? loaded.default?.WaveFile)!
+
+/** Parses a WAV with wavefile and returns mono Float32 samples in [-1, 1]; 16-bit PCM is read without conversion. */
+export function decodeWav(bytes: Uint8Array, name = 'WAV'): { samples: Float32Array; sampleRateHz: number } {
+  const wav = new WaveFile(bytes)
+  const fmt = wav.fmt as { sampleRate: number; numChannels: number; bitsPerSample: number; audioFormat: number }
+  if (fmt.numChannels !== 1) throw new Error(`${name}: expected mono, got ${fmt.numChannels} channels`)
+  if (fmt.audioFormat === 1 && fmt.bitsPerSample === 16) {
+    const raw = (wav.data as { samples: Uint8Array }).samples
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+    const samples = new Float32Array(raw.byteLength >> 1)
+    for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(2 * i, true) / 32768
+    return { samples, sampleRateHz: fmt.sampleRate }
+  }
+  wav.toBitDepth('32f')
+  const samples = Float32Array.from(wav.getSamples(false, Float64Array) as unknown as Float64Array)
+  return { samples, sampleRateHz: fmt.sampleRate }
+}
