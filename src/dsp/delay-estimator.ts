@@ -1,0 +1,514 @@
+/**
+ * DelayEstimator: the far-to-near bulk delay of an echo path, found from the signals themselves, with a confidence,
+ * its stability, a non-causal (negative delay) flag and the clock drift between the two ends (ppm, from the delay's
+ * slope over time). This is the most common real-world cause of "the AEC does nothing": a 64 ms adaptive filter
+ * sitting in front of a 100–300 ms playout/capture delay never sees the echo it should model.
+ *
+ * Algorithm: generalized cross-correlation with SCOT weighting (Knapp & Carter 1976, "The generalized correlation
+ * method for estimation of time delay") on a decimated band, computed block-wise like a multi-delay filter:
+ * - Both signals are decimated to 2 kHz (a boxcar to 4 kHz, then a 4th-order Butterworth low-pass at 850 Hz and a 2:1
+ *   pick), since the speech band 125–950 Hz carries most of the echo's energy and 0.5 ms resolution is plenty.
+ * - Every 64 ms (128 samples at 2 kHz) the near block and the far history are transformed (256-point FFT) and the
+ *   cross-spectra of the near block with the far blocks 0, 1, … partitions earlier are smoothed recursively
+ *   (S_j ← λ·S_j + Y·X_j*, time constant ~1.5 s, with 1/n averaging at the start so the first estimate comes quickly).
+ *   The near stream is delayed by one partition internally, so the first partition holds the negative lags.
+ * - SCOT weighting G_j = S_j / sqrt(P_xx·P_yy) over 125–950 Hz, back to lags by one inverse FFT per partition; the
+ *   highest peak, refined by parabolic interpolation, is the delay. Its height over the RMS of all lags (~3–5 for
+ *   unrelated signals, the largest of ~1000 noisy lags; 8–20 for an echo) makes the confidence.
+ * - Stable: the last four estimates agree within ±1 ms with confidence above CONFIDENT. Drift: an exponentially
+ *   weighted linear regression of the (sub-sample) delay against time over ~60 s; reported once it spans ≥ 10 s.
+ * Complexity per 64 ms: 2 FFTs of 256, J·129 complex multiply-adds and, every hop until stable then every 4th hop,
+ * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1). Nothing allocates after construction.
+ *
+ * Also exports RealFft, the real-input FFT (forward and inverse, via one fft.js complex transform of half the size)
+ * that the echo canceller shares.
+ *
+ * Limits: a periodic far signal (a steady tone, DTMF) has no unique delay: the confidence stays low and nothing is
+ * reported as stable. Delays beyond maxDelayMs or earlier than −64 ms are not found. The delay is that of the
+ * strongest path (usually the direct sound), not the earliest.
+ */
+import FFT from 'fft.js'
+
+/**
+ * Real FFT of size N (a power of two ≥ 4) by one complex fft.js transform of size N/2 (the classic "two for one"
+ * packing: z[n] = x[2n] + j·x[2n+1]). Spectra are interleaved re/im for bins 0…N/2 (length N + 2). The forward
+ * transform is unnormalized; the inverse includes 1/N, so inverse(forward(x)) = x.
+ */
+export class RealFft {
+  readonly size: number
+  private readonly half: FFT
+  /** Complex scratch of N/2 points (interleaved, length N). */
+  private readonly scratch: Float64Array
+  /** cos(2πk/N), sin(2πk/N) for k = 0…N/2. */
+  private readonly cosTable: Float64Array
+  private readonly sinTable: Float64Array
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 4 || (size & (size - 1)) !== 0) {
+      throw new RangeError(`RealFft size: ${size} is not a power of two ≥ 4`)
+    }
+    this.size = size
+    this.half = new FFT(size / 2)
+    this.scratch = new Float64Array(size)
+    this.cosTable = new Float64Array(size / 2 + 1)
+    this.sinTable = new Float64Array(size / 2 + 1)
+    for (let k = 0; k <= size / 2; k++) {
+      this.cosTable[k] = Math.cos((2 * Math.PI * k) / size)
+      this.sinTable[k] = Math.sin((2 * Math.PI * k) / size)
+    }
+  }
+
+  /**
+   * spectrum[at … at+N+1] = DFT(input[0 … N−1]) for bins 0…N/2, interleaved. input and spectrum must not alias.
+   */
+  forward(input: Float64Array, spectrum: Float64Array, at = 0): void {
+    const h = this.size >> 1
+    const z = this.scratch
+    this.half.transform(z, input)
+    const c = this.cosTable
+    const s = this.sinTable
+    // X[k] = Xe[k] + W^k·Xo[k], Xe = (Z[k] + Z*[h−k])/2, Xo = (Z[k] − Z*[h−k])/2j, W = e^(−2πj/N)
+    for (let k = 0; k <= h; k++) {
+      const a = k === h ? 0 : 2 * k
+      const b = k === 0 ? 0 : 2 * (h - k)
+      const ar = z[a]!
+      const ai = z[a + 1]!
+      const br = z[b]!
+      const bi = z[b + 1]!
+      const er = 0.5 * (ar + br)
+      const ei = 0.5 * (ai - bi)
+      const or = 0.5 * (ai + bi)
+      const oi = -0.5 * (ar - br)
+      const ck = c[k]!
+      const sk = s[k]!
+      spectrum[at + 2 * k] = er + ck * or + sk * oi
+      spectrum[at + 2 * k + 1] = ei + ck * oi - sk * or
+    }
+  }
+
+  /** output[0 … N−1] = IDFT(spectrum[at …]) / N, for the spectrum of a real signal (bins 0…N/2). Must not alias. */
+  inverse(spectrum: Float64Array, output: Float64Array, at = 0): void {
+    const h = this.size >> 1
+    const z = this.scratch
+    const c = this.cosTable
+    const s = this.sinTable
+    const scale = 1 / h
+    // Z[k] = Xe[k] + j·Xo[k], Xe = (X[k] + X*[h−k])/2, Xo = (X[k] − X*[h−k])/2 · W^−k; z = IDFT_h(Z) = (x_even, x_odd).
+    // The inverse is a forward transform of conj(Z)/h, conjugated afterwards.
+    for (let k = 0; k < h; k++) {
+      const ar = spectrum[at + 2 * k]!
+      const ai = spectrum[at + 2 * k + 1]!
+      const br = spectrum[at + 2 * (h - k)]!
+      const bi = -spectrum[at + 2 * (h - k) + 1]!
+      const er = 0.5 * (ar + br)
+      const ei = 0.5 * (ai + bi)
+      const dr = 0.5 * (ar - br)
+      const di = 0.5 * (ai - bi)
+      const ck = c[k]!
+      const sk = s[k]!
+      const or = dr * ck - di * sk
+      const oi = dr * sk + di * ck
+      z[2 * k] = (er - oi) * scale
+      z[2 * k + 1] = -(ei + or) * scale
+    }
+    this.half.transform(output, z)
+    for (let i = 1; i < this.size; i += 2) output[i] = -output[i]!
+  }
+}
+
+export interface DelayEstimatorConfig {
+  /** 8000, 16000, 32000 or 48000. */
+  sampleRateHz: number
+  /** Largest positive far-to-near delay searched, ms (10–1000; default 400). */
+  maxDelayMs: number
+}
+
+export interface DelayEstimate {
+  /** Far-to-near delay of the strongest path, samples at sampleRateHz (fractional; negative = non-causal). */
+  delaySamples: number
+  delayMs: number
+  /** 0–1: the correlation peak's height over the RMS of all lags, mapped from 5…15 to 0…1. */
+  confidence: number
+  /** The last four estimates agree within ±1 ms with confidence ≥ CONFIDENT. */
+  stable: boolean
+  /** The echo arrives before its reference (delay < −1 ms, confidently). */
+  nonCausal: boolean
+  /** Near clock rate minus far clock rate, ppm (the delay's slope); 0 until 10 s of confident estimates. */
+  driftPpm: number
+  /** Number of delay estimates made so far. */
+  updates: number
+}
+
+/** Decimated rate, Hz. */
+const DECIMATED_RATE_HZ = 2000
+/** Partition (hop) length at the decimated rate: 64 ms. */
+const PARTITION = 128
+const FFT_SIZE = 2 * PARTITION
+const BINS = PARTITION + 1
+/** SCOT band: 125–950 Hz (bin width 2000/256 = 7.8 Hz). */
+const BAND_LOW_BIN = 16
+const BAND_HIGH_BIN = 121
+/** Cross-spectrum smoothing per hop: time constant 1.5 s = 23 hops of 64 ms. */
+const SMOOTHING = 1 - 0.064 / 1.5
+/** A hop takes part when its far block is above −60 dBFS (mean square). */
+const FAR_ACTIVE_POWER = 1e-6
+/** Active hops averaged before the first search. */
+const MIN_HOPS = 4
+/** Confidence = (peak-to-RMS ratio of the correlation − NOISE) / SPAN, clamped to 0–1. */
+const PEAK_TO_RMS_NOISE = 5
+const PEAK_TO_RMS_SPAN = 10
+/** Confidence needed for an estimate to count towards stability and drift. */
+export const CONFIDENT = 0.25
+/** Estimates kept to judge stability, and their allowed spread (±1 ms at 2 kHz). */
+const STABLE_COUNT = 4
+const STABLE_SPREAD = 2
+/** Drift regression: forgetting per estimate (time constant ~60 s at one estimate per 256 ms), minimum span. */
+const DRIFT_FORGET = 1 - 0.256 / 60
+const DRIFT_MIN_SPAN_S = 10
+/** An estimate further than this from the drift line (samples at 2 kHz, 3 ms) is an outlier (or a path change). */
+const DRIFT_OUTLIER = 6
+
+/** Biquad (Direct Form I coefficients, a0 = 1) of a Butterworth low-pass section. */
+function lowPassSection(cutoffHz: number, rateHz: number, q: number, out: Float64Array, at: number): void {
+  const w = (2 * Math.PI * cutoffHz) / rateHz
+  const alpha = Math.sin(w) / (2 * q)
+  const cosw = Math.cos(w)
+  const a0 = 1 + alpha
+  out[at] = (1 - cosw) / 2 / a0
+  out[at + 1] = (1 - cosw) / a0
+  out[at + 2] = (1 - cosw) / 2 / a0
+  out[at + 3] = (-2 * cosw) / a0
+  out[at + 4] = (1 - alpha) / a0
+}
+
+export class DelayEstimator {
+  readonly sampleRateHz: number
+  readonly maxDelayMs: number
+  readonly estimate: DelayEstimate = {
+    delaySamples: 0,
+    delayMs: 0,
+    confidence: 0,
+    stable: false,
+    nonCausal: false,
+    driftPpm: 0,
+    updates: 0,
+  }
+  /** Input samples per decimated sample, and per boxcar (input → 4 kHz). */
+  private readonly decimation: number
+  private readonly boxcar: number
+  /** Partitions: one of negative lags, then positive ones up to maxDelayMs. */
+  private readonly partitions: number
+  private readonly fft = new RealFft(FFT_SIZE)
+  /** Two biquads, 5 coefficients each, and their states (x1, x2, y1, y2) for near and far. */
+  private readonly coefficients = new Float64Array(10)
+  private readonly nearState = new Float64Array(8)
+  private readonly farState = new Float64Array(8)
+  private boxcarNear = 0
+  private boxcarFar = 0
+  private boxcarCount = 0
+  /** 4 kHz → 2 kHz phase. */
+  private pickPhase = 0
+  /** Far at 2 kHz: [previous partition, current partition]. */
+  private readonly farBlock = new Float64Array(FFT_SIZE)
+  /** Near at 2 kHz: delayed by one partition (the negative lags), [delayed partition, current partition]. */
+  private readonly nearBlock = new Float64Array(FFT_SIZE)
+  private blockFill = 0
+  /** Zero-padded near block [0, near], and its spectrum. */
+  private readonly paddedNear = new Float64Array(FFT_SIZE)
+  private readonly nearSpectrum = new Float64Array(2 * BINS)
+  /** Ring of far spectra, newest first: partitions × 2·BINS. */
+  private readonly farSpectra: Float64Array
+  private farHead = 0
+  /** Smoothed cross-spectra per partition (partitions × 2·BINS), auto-spectra of far and near. */
+  private readonly cross: Float32Array
+  private readonly farPower = new Float64Array(BINS)
+  private readonly nearPower = new Float64Array(BINS)
+  private activeHops = 0
+  private hopsSinceSearch = 0
+  /** Weighted cross-spectrum and its lags (scratch), and the correlation over all lags (partitions·P + 1). */
+  private readonly weighted = new Float64Array(2 * BINS)
+  private readonly lagScratch = new Float64Array(FFT_SIZE)
+  private readonly correlation: Float64Array
+  /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
+  private readonly recent = new Float64Array(STABLE_COUNT)
+  private readonly recentConfidence = new Float64Array(STABLE_COUNT)
+  private recentCount = 0
+  /** Decimated samples consumed (the time axis of the drift regression). */
+  private time = 0
+  /** Exponentially weighted sums for the regression delay = a + b·time (time in seconds). */
+  private sw = 0
+  private st = 0
+  private sd = 0
+  private stt = 0
+  private std = 0
+  private firstDriftTime = -1
+  private outliers = 0
+
+  constructor(config: Partial<DelayEstimatorConfig> = {}) {
+    const sampleRateHz = config.sampleRateHz ?? 16000
+    const maxDelayMs = config.maxDelayMs ?? 400
+    if (!(sampleRateHz >= 8000 && sampleRateHz <= 48000 && sampleRateHz % 4000 === 0)) {
+      throw new RangeError(`sampleRateHz: ${sampleRateHz} is not one of 8000, 12000, …, 48000 (a multiple of 4000)`)
+    }
+    if (!(maxDelayMs >= 10 && maxDelayMs <= 1000)) {
+      throw new RangeError(`maxDelayMs: ${maxDelayMs} is outside 10–1000`)
+    }
+    this.sampleRateHz = sampleRateHz
+    this.maxDelayMs = maxDelayMs
+    this.decimation = sampleRateHz / DECIMATED_RATE_HZ
+    this.boxcar = this.decimation / 2
+    this.partitions = 1 + Math.ceil((maxDelayMs * DECIMATED_RATE_HZ) / 1000 / PARTITION)
+    this.farSpectra = new Float64Array(this.partitions * 2 * BINS)
+    this.cross = new Float32Array(this.partitions * 2 * BINS)
+    this.correlation = new Float64Array(this.partitions * PARTITION + 1)
+    // 4th-order Butterworth at 850 Hz on the 4 kHz stream: Q = 0.541, 1.307.
+    lowPassSection(850, 2 * DECIMATED_RATE_HZ, 0.5412, this.coefficients, 0)
+    lowPassSection(850, 2 * DECIMATED_RATE_HZ, 1.3066, this.coefficients, 5)
+  }
+
+  /** Bytes held in typed arrays (state and scratch), including the FFT's tables. */
+  get stateBytes(): number {
+    return (
+      this.coefficients.byteLength +
+      this.nearState.byteLength +
+      this.farState.byteLength +
+      this.farBlock.byteLength +
+      this.nearBlock.byteLength +
+      this.paddedNear.byteLength +
+      this.nearSpectrum.byteLength +
+      this.farSpectra.byteLength +
+      this.cross.byteLength +
+      this.farPower.byteLength +
+      this.nearPower.byteLength +
+      this.weighted.byteLength +
+      this.lagScratch.byteLength +
+      this.correlation.byteLength +
+      this.recent.byteLength +
+      this.recentConfidence.byteLength +
+      // RealFft: scratch N, two tables N/2+1, fft.js table 2·(N/2) and bit reversal of N/2 (as doubles)
+      8 * (FFT_SIZE + FFT_SIZE + 2 + FFT_SIZE + FFT_SIZE / 2)
+    )
+  }
+
+  reset(): void {
+    this.nearState.fill(0)
+    this.farState.fill(0)
+    this.boxcarNear = this.boxcarFar = 0
+    this.boxcarCount = 0
+    this.pickPhase = 0
+    this.farBlock.fill(0)
+    this.nearBlock.fill(0)
+    this.blockFill = 0
+    this.farSpectra.fill(0)
+    this.farHead = 0
+    this.cross.fill(0)
+    this.farPower.fill(0)
+    this.nearPower.fill(0)
+    this.activeHops = 0
+    this.hopsSinceSearch = 0
+    this.recentCount = 0
+    this.time = 0
+    this.resetDrift()
+    const e = this.estimate
+    e.delaySamples = e.delayMs = e.confidence = e.driftPpm = 0
+    e.stable = e.nonCausal = false
+    e.updates = 0
+  }
+
+  /**
+   * Feeds near (mic) and far (reference played while near was captured) samples [0, length): any length per call.
+   * Non-finite samples count as 0. Allocates nothing.
+   */
+  push(near: ArrayLike<number>, far: ArrayLike<number>, length = Math.min(near.length, far.length)): void {
+    const c = this.coefficients
+    for (let i = 0; i < length; i++) {
+      const n = near[i]!
+      const f = far[i]!
+      this.boxcarNear += n === n && n > -2 && n < 2 ? n : 0
+      this.boxcarFar += f === f && f > -2 && f < 2 ? f : 0
+      if (++this.boxcarCount < this.boxcar) continue
+      // One 4 kHz sample: low-pass it (both streams), keep every second one.
+      const y4near = this.biquads(c, this.nearState, this.boxcarNear / this.boxcar)
+      const y4far = this.biquads(c, this.farState, this.boxcarFar / this.boxcar)
+      this.boxcarNear = this.boxcarFar = 0
+      this.boxcarCount = 0
+      this.pickPhase ^= 1
+      if (this.pickPhase === 0) continue
+      this.farBlock[PARTITION + this.blockFill] = y4far
+      this.nearBlock[PARTITION + this.blockFill] = y4near
+      this.time++
+      if (++this.blockFill === PARTITION) {
+        this.hop()
+        this.blockFill = 0
+      }
+    }
+  }
+
+  private biquads(c: Float64Array, s: Float64Array, x: number): number {
+    // Two cascaded Direct Form I sections; state per section: x1, x2, y1, y2.
+    const y1 = c[0]! * x + c[1]! * s[0]! + c[2]! * s[1]! - c[3]! * s[2]! - c[4]! * s[3]!
+    s[1] = s[0]!
+    s[0] = x
+    s[3] = s[2]!
+    s[2] = y1
+    const y2 = c[5]! * y1 + c[6]! * s[4]! + c[7]! * s[5]! - c[8]! * s[6]! - c[9]! * s[7]!
+    s[5] = s[4]!
+    s[4] = y1
+    s[7] = s[6]!
+    s[6] = y2
+    return y2
+  }
+
+  /** One partition of both streams is complete: update the spectra, and now and then search the peak. */
+  private hop(): void {
+    const P = PARTITION
+    const parts = this.partitions
+    // Far spectrum of [previous, current] into the ring (newest first).
+    this.farHead = (this.farHead + parts - 1) % parts
+    const farAt = this.farHead * 2 * BINS
+    let farEnergy = 0
+    for (let i = P; i < FFT_SIZE; i++) farEnergy += this.farBlock[i]! * this.farBlock[i]!
+    this.fft.forward(this.farBlock, this.farSpectra, farAt)
+    // Near: the delayed partition (samples [0, P) of nearBlock), zero-padded in front.
+    for (let i = 0; i < P; i++) {
+      this.paddedNear[i] = 0
+      this.paddedNear[P + i] = this.nearBlock[i]!
+    }
+    this.fft.forward(this.paddedNear, this.nearSpectrum)
+    // Shift both blocks: current → previous.
+    this.farBlock.copyWithin(0, P, FFT_SIZE)
+    this.nearBlock.copyWithin(0, P, FFT_SIZE)
+
+    if (farEnergy / P < FAR_ACTIVE_POWER) return
+    // Smooth the cross-spectra S_j ← λ·S_j + Y·X_j* (with 1/n averaging at the start) and the auto-spectra.
+    this.activeHops++
+    const lambda = Math.min(SMOOTHING, 1 - 1 / this.activeHops)
+    const gain = 1 - lambda
+    const Y = this.nearSpectrum
+    const X = this.farSpectra
+    const S = this.cross
+    for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
+      const yr = Y[2 * k]!
+      const yi = Y[2 * k + 1]!
+      const xr = X[farAt + 2 * k]!
+      const xi = X[farAt + 2 * k + 1]!
+      this.nearPower[k] = lambda * this.nearPower[k]! + gain * (yr * yr + yi * yi)
+      this.farPower[k] = lambda * this.farPower[k]! + gain * (xr * xr + xi * xi)
+    }
+    for (let j = 0; j < parts; j++) {
+      const xAt = ((this.farHead + j) % parts) * 2 * BINS
+      const sAt = j * 2 * BINS
+      for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
+        const yr = Y[2 * k]!
+        const yi = Y[2 * k + 1]!
+        const xr = X[xAt + 2 * k]!
+        const xi = X[xAt + 2 * k + 1]!
+        // Y·X* = (yr xr + yi xi) + j(yi xr − yr xi)
+        S[sAt + 2 * k] = lambda * S[sAt + 2 * k]! + gain * (yr * xr + yi * xi)
+        S[sAt + 2 * k + 1] = lambda * S[sAt + 2 * k + 1]! + gain * (yi * xr - yr * xi)
+      }
+    }
+    // Search every hop until stable (after a few hops: a coherence of few averages is meaningless), then every 4th
+    // hop (256 ms): the delay moves slowly.
+    this.hopsSinceSearch++
+    if (this.activeHops < MIN_HOPS) return
+    if (this.estimate.stable && this.hopsSinceSearch < 4) return
+    this.hopsSinceSearch = 0
+    this.search()
+  }
+
+  private search(): void {
+    const P = PARTITION
+    const parts = this.partitions
+    const S = this.cross
+    const G = this.weighted
+    const r = this.correlation
+    G.fill(0)
+    for (let j = 0; j < parts; j++) {
+      const sAt = j * 2 * BINS
+      for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
+        // SCOT: S / sqrt(Pxx·Pyy); ×√2 because only P of the 2P far samples meet the near block.
+        const norm = Math.SQRT2 / (Math.sqrt(this.farPower[k]! * this.nearPower[k]!) + 1e-20)
+        G[2 * k] = S[sAt + 2 * k]! * norm
+        G[2 * k + 1] = S[sAt + 2 * k + 1]! * norm
+      }
+      this.fft.inverse(G, this.lagScratch)
+      // Valid lags of this partition: 0…P (P is the next partition's 0); scale the IDFT's 1/N back to a band mean.
+      const scale = FFT_SIZE / (BAND_HIGH_BIN - BAND_LOW_BIN + 1) / 2
+      for (let i = 0; i <= P; i++) r[j * P + i] = this.lagScratch[i]! * scale
+    }
+    const count = parts * P + 1
+    let best = 0
+    for (let i = 1; i < count; i++) if (r[i]! > r[best]!) best = i
+    const peak = r[best]!
+    let sumSquares = 0
+    for (let i = 0; i < count; i++) sumSquares += r[i]! * r[i]!
+    // Peak-to-RMS ratio over all lags: ~3–5 for unrelated signals (the largest of ~1000 noisy lags), 8–20 for echo.
+    const peakToRms = peak / Math.sqrt(sumSquares / count + 1e-30)
+    let fraction = 0
+    if (best > 0 && best < count - 1) {
+      const a = r[best - 1]!
+      const b = r[best + 1]!
+      const denominator = a - 2 * peak + b
+      if (denominator < 0) fraction = Math.max(-0.5, Math.min(0.5, (0.5 * (a - b)) / denominator))
+    }
+    const lag = best + fraction - P // 2 kHz samples; negative = non-causal
+    const confidence = peak > 0 ? Math.max(0, Math.min(1, (peakToRms - PEAK_TO_RMS_NOISE) / PEAK_TO_RMS_SPAN)) : 0
+
+    // Stability: the last STABLE_COUNT estimates within ±STABLE_SPREAD, all confident.
+    const e = this.estimate
+    this.recent.copyWithin(0, 1)
+    this.recentConfidence.copyWithin(0, 1)
+    this.recent[STABLE_COUNT - 1] = lag
+    this.recentConfidence[STABLE_COUNT - 1] = confidence
+    if (this.recentCount < STABLE_COUNT) this.recentCount++
+    let stable = this.recentCount === STABLE_COUNT
+    for (let i = 0; i < STABLE_COUNT && stable; i++) {
+      if (this.recentConfidence[i]! < CONFIDENT || Math.abs(this.recent[i]! - lag) > STABLE_SPREAD) stable = false
+    }
+    e.updates++
+    e.confidence = confidence
+    e.stable = stable
+    e.delaySamples = lag * this.decimation
+    e.delayMs = (lag * 1000) / DECIMATED_RATE_HZ
+    e.nonCausal = confidence >= CONFIDENT && e.delayMs < -1
+    if (stable) this.updateDrift(lag)
+  }
+
+  private resetDrift(): void {
+    this.sw = this.st = this.sd = this.stt = this.std = 0
+    this.firstDriftTime = -1
+    this.outliers = 0
+    this.estimate.driftPpm = 0
+  }
+
+  private updateDrift(lag: number): void {
+    const t = this.time / DECIMATED_RATE_HZ // seconds
+    if (this.firstDriftTime >= 0 && this.sw > 0) {
+      // Outliers (a jump: echo path change) are skipped; a persistent jump restarts the regression.
+      const slope = this.slope()
+      const mean = this.sd / this.sw
+      const meanT = this.st / this.sw
+      const predicted = mean + slope * (t - meanT)
+      if (Math.abs(lag - predicted) > DRIFT_OUTLIER) {
+        if (++this.outliers < 8) return
+        this.resetDrift()
+      } else this.outliers = 0
+    }
+    if (this.firstDriftTime < 0) this.firstDriftTime = t
+    this.sw = DRIFT_FORGET * this.sw + 1
+    this.st = DRIFT_FORGET * this.st + t
+    this.sd = DRIFT_FORGET * this.sd + lag
+    this.stt = DRIFT_FORGET * this.stt + t * t
+    this.std = DRIFT_FORGET * this.std + t * lag
+    if (t - this.firstDriftTime >= DRIFT_MIN_SPAN_S) {
+      // slope in 2 kHz samples per second → ppm = slope / 2000 · 1e6
+      this.estimate.driftPpm = (this.slope() / DECIMATED_RATE_HZ) * 1e6
+    }
+  }
+
+  private slope(): number {
+    const denominator = this.sw * this.stt - this.st * this.st
+    return denominator > 1e-9 ? (this.sw * this.std - this.st * this.sd) / denominator : 0
+  }
+}
