@@ -3,31 +3,45 @@
  * arrive (`push`), in any order; the caller's 20 ms clock calls `playout` once per frame and gets the next frame in
  * sequence order, or an outcome telling it to conceal or to output silence.
  *
- * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for maxDelayMs plus reordering),
+ * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for 2·maxDelayMs plus reordering),
  * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised);
  * nothing is allocated in push or playout. A 65536-entry "seen" map (cleared half a cycle behind the playout
  * pointer) recognises duplicates across the 16-bit wrap.
  *
- * Playout model (the timestamp-driven playout of RFC 3550 §6.4.1's receiver and of WebRTC NetEq):
- * - The sender's clock is mapped to the local clock by the minimum relative delay over a sliding window
- *   (baseMs = min(arrivalMs − tsMs), the fastest packet seen), so each frame's "depth" when played at nowMs is
- *   depthMs = nowMs − tsMs − baseMs: how long the fastest packet would have waited in the buffer.
- * - Each tick plays the frame at the playout pointer (nextSeq) when depthMs ≥ targetDelayMs; while depthMs is
- *   below the target the buffer grows by returning 'inserted' (the caller conceals, the pointer stays). When the
- *   depth exceeds the target by a frame or more it shrinks by skipping one frame per tick, preferably an absent or
- *   quiet one (after SHRINK_PATIENCE_TICKS it drops whatever is next); a packet dropped that way counts as late.
- *   A frame absent at its turn is 'missing' (the caller conceals) and the pointer moves on; it is late if it
- *   arrives afterwards. Hence every packet is played at most once and in order, and one frame leaves per tick.
- * - 'idle' before the first packet's playout time, and when the buffer is empty and nothing has arrived for
+ * Playout model (timestamp-driven playout, RFC 3550 §6.4.1 receiver model, as WebRTC NetEq):
+ * - The sender's clock maps to the local clock through the fastest packet of a sliding window,
+ *   baseMs = min(arrivalMs − tsMs); a frame played at nowMs has depthMs = nowMs − tsMs − baseMs: how long the
+ *   fastest packet would have waited. METRICS.md's "depth" is the same quantity.
+ * - Each tick plays the frame at the pointer (nextSeq) once depthMs ≥ targetMs, so frames settle on the smallest
+ *   point of the caller's 20 ms grid at or above the target. A target that rises above the depth is met by
+ *   'inserted' frames (the caller conceals, the pointer holds). A frame absent at its turn is 'missing': if later
+ *   packets are buffered it is lost or late and the pointer moves on; if the buffer is empty (an underrun, more
+ *   likely a delay spike than a loss) the pointer holds, up to maxDelayMs, so a spike's packets still play.
+ * - Too deep by a frame or more: absent frames are skipped at once (no cost); otherwise one present frame is
+ *   dropped per tick, a quiet one (< −50 dBFS) if possible, after SHRINK_PATIENCE_TICKS (2+ frames too deep) or
+ *   SHRINK_SLOW_TICKS (1–2 frames: a hysteresis band, so a target hovering at a grid step does not trade drops
+ *   for insertions). Dropped packets count as late. Every packet is played at most once and in order, and each
+ *   tick outputs exactly one frame.
+ * - 'idle' before the first packet's playout time, and once the buffer is empty and nothing has arrived for
  *   quietMs (max(500, 2·maxDelayMs)): the stream has gone quiet; the next packet starts playout afresh.
  *
- * Adaptive target (mode 'adaptive'): the DELAY_QUANTILE (99.5th percentile) of the relative delays
- * (arrivalMs − tsMs) − baseMs of the last DELAY_WINDOW_PACKETS packets (10 s, an exactly sorted window, O(window)
- * per packet), the quantile of delays idea of Ramjee et al. 1994 and NetEq's DelayManager. It is adopted at
- * once when it rises (a spike grows the buffer within a tick) and otherwise decays by TARGET_DECAY_MS_PER_S
- * (a quarter frame per second), clamped to [minDelayMs, maxDelayMs]. Until WARMUP_PACKETS have arrived the
- * configured targetDelayMs holds (never below the measured quantile); then the target starts from the measured
- * quantile. Mode 'fixed' plays at targetDelayMs above the fastest packet.
+ * Adaptive target (mode 'adaptive'), two parts:
+ * - Jitter: the DELAY_QUANTILE (99th percentile) of the relative delays (arrivalMs − tsMs) − baseMs over the last
+ *   DELAY_WINDOW_PACKETS (1000 = 20 s, about NetEq's histogram time constant) non-spike packets, kept exactly
+ *   sorted (O(window) per packet, no allocation): the delay-quantile playout of Ramjee et al. (INFOCOM 1994) and
+ *   Moon et al. (1998), as in NetEq's DelayManager.
+ * - Spikes: a packet more than SPIKE_MARGIN_MS above the jitter quantile belongs to a spike (packets within
+ *   SPIKE_GAP_MS are one spike: a FIFO burst). Spikes are remembered for 60 s; the spike level is the smallest
+ *   depth at which the remembered spikes, leaving out the costliest, would have cost at most SPIKE_BUDGET_PACKETS
+ *   (8) late frames. An isolated spike is therefore absorbed (held, then shrunk back) rather than inflating the
+ *   delay for a minute; recurring spikes raise it, like NetEq's DelayPeakDetector, but sized by a late budget.
+ * The target follows max(jitter quantile, spike level) up at once and down by at most TARGET_DECAY_MS_PER_S
+ * (10 ms/s, half a frame per second), clamped to [minDelayMs, maxDelayMs]. The configured targetDelayMs holds
+ * until WARMUP_PACKETS (1 s) have arrived. Mode 'fixed' plays at targetDelayMs above the fastest packet.
+ * Tuned on 60 s simulated traces (test/dsp/jitter-buffer.test.ts, minDelayMs 0) against METRICS.md's hindsight-
+ * optimal depth: late loss ≤ 1 % and mean depth ≤ max(1.3 × optimal, optimal + 20 ms) on every test trace; over
+ * 14 seeds × 6 profiles × 3 grid phases it met both on 244 of 252 runs (the rest: traces whose two largest
+ * spikes come late, which no causal rule foresees).
  *
  * Resynchronisation: a packet whose seq is ≥ capacity ahead of the pointer or whose timestamp disagrees with its
  * seq by more than RESYNC_FRAMES frames (a seq jump, a timestamp jump, a sender restart), or whose SSRC changed,
@@ -39,11 +53,14 @@
  * Metrics: RFC 3550 §6.4.1 / A.8 interarrival jitter J in arrival order (D = (Rᵢ − Rᵢ₋₁) − (Sᵢ − Sᵢ₋₁),
  * J += (|D| − J)/16, ms, duplicates excluded) with its mean over packets (Wireshark's "Mean Jitter") and max;
  * network loss rate 1 − received/expected (RFC 3550 A.3, duplicates excluded); late, duplicate, out-of-order,
- * concealed (missing + inserted), dropped, flushed counts; target and current depth; adjustments; resyncs.
+ * concealed (missing + inserted), dropped, skipped, flushed counts; target and current depth; adjustments; resyncs.
+ * Wireshark's jitter equals this one on in-order traces; with reordering it differs (it measures a reordered packet
+ * against the last in-order one and counts duplicates).
  *
  * Limits: no time-scale modification (growing and shrinking are whole frames, as concealment and drops; the
  * caller's PLC smooths them); clock drift is tracked only through the sliding minimum; DTX timestamp gaps larger
- * than RESYNC_FRAMES restart the stream (harmless: the buffer is empty after silence).
+ * than RESYNC_FRAMES restart the stream (harmless: the buffer is empty after silence); a stream's end is concealed
+ * for up to quietMs before 'idle'.
  */
 import { sanitize, seqDiff, timestampDiff } from './units'
 
@@ -134,13 +151,13 @@ export const JITTER_BUFFER_DEFAULTS: Readonly<JitterBufferConfig> = {
   mode: 'adaptive',
 }
 
-/** Quantile of the relative delays that sets the adaptive target (late loss ≈ 1 − quantile). */
+/** Quantile of the (non-spike) relative delays that sets the jitter target (late loss ≈ 1 − quantile). */
 const DELAY_QUANTILE = 0.99
-/** Sliding window of the delay statistics: 500 packets = 10 s of 20 ms frames. */
+/** Sliding window of the delay statistics: 1000 packets = 20 s of 20 ms frames. */
 const DELAY_WINDOW_PACKETS = 1000
 /** Packets before the measured quantile replaces the configured starting target (1 s). */
 const WARMUP_PACKETS = 50
-/** Slow decay of the target after a spike: 5 ms/s = a quarter frame per second. */
+/** Slow decay of the target: 10 ms/s = half a frame per second. */
 const TARGET_DECAY_MS_PER_S = 10
 /** Seq/timestamp disagreement, in frames, beyond which a packet belongs to another stream (1 s). */
 const RESYNC_FRAMES = 50
@@ -154,11 +171,11 @@ const SPIKE_GAP_MS = 200
 const SPIKE_RUN_MAX_PACKETS = 50
 /** Spikes are remembered for 60 s ... */
 const SPIKE_MEMORY_MS = 60_000
-/** ... and the buffer accepts losing this many packets to the remembered spikes (0.4 % of 60 s) before growing. */
+/** ... and the buffer accepts losing this many packets to them (0.27 % of 60 s, besides the costliest spike). */
 const SPIKE_BUDGET_PACKETS = 8
 /** Spike events remembered at most. */
 const SPIKE_EVENTS = 32
-/** Ticks the buffer may stay a frame too deep waiting for an absent or quiet frame to skip (100 ms). */
+/** Ticks the buffer may stay two or more frames too deep waiting for a quiet frame to drop (100 ms). */
 const SHRINK_PATIENCE_TICKS = 5
 /** Ticks the buffer must stay between one and two frames too deep before it drops a loud frame (2 s): a
  * hysteresis band, so a target hovering around a grid step does not trade drops for insertions. */
@@ -321,7 +338,9 @@ export class JitterBuffer {
       this.pendingSamples = new Float32Array(frameSamples)
       this.reset()
     } else {
-      this.targetMs = this.clampTarget(next.mode === 'fixed' || !this.isWarm ? next.targetDelayMs : this.targetMs)
+      // Before warm-up the configured target is the adaptive starting point; after, adaptation carries on.
+      if (!this.isWarm) this.followerMs = next.targetDelayMs
+      this.targetMs = this.clampTarget(next.mode === 'fixed' ? next.targetDelayMs : this.followerMs)
       this.metrics.targetDelayMs = this.targetMs
     }
   }

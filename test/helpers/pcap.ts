@@ -23,6 +23,8 @@ export interface PcapOptions {
   epochMs?: number
   sourcePort?: number
   destinationPort?: number
+  /** Bytes captured per packet (default 65535: all). 66 keeps the headers up to RTP's, as `tcpdump -s 66`. */
+  snapLength?: number
 }
 
 const ETHERNET_BYTES = 14
@@ -36,64 +38,67 @@ export function writeRtpPcap(packets: readonly PcapRtpPacket[], options: PcapOpt
   const epochMs = options.epochMs ?? Date.UTC(2024, 0, 1)
   const sourcePort = options.sourcePort ?? 40000
   const destinationPort = options.destinationPort ?? 5004
+  const snapLength = options.snapLength ?? 65535
+  const frames = packets.map((p) => rtpFrame(p, sourcePort, destinationPort))
   let total = 24
-  for (const p of packets)
-    total += 16 + ETHERNET_BYTES + IPV4_BYTES + UDP_BYTES + RTP_BYTES + (p.payload ?? DEFAULT_PAYLOAD).length
+  for (const frame of frames) total += 16 + Math.min(frame.length, snapLength)
   const bytes = new Uint8Array(total)
   const view = new DataView(bytes.buffer)
-  // Global header (little endian): magic, version 2.4, thiszone 0, sigfigs 0, snaplen 65535, link type Ethernet.
+  // Global header (little endian): magic, version 2.4, thiszone 0, sigfigs 0, snaplen, link type 1 (Ethernet).
   view.setUint32(0, 0xa1b2c3d4, true)
   view.setUint16(4, 2, true)
   view.setUint16(6, 4, true)
   view.setInt32(8, 0, true)
   view.setUint32(12, 0, true)
-  view.setUint32(16, 65535, true)
+  view.setUint32(16, snapLength, true)
   view.setUint32(20, 1, true)
   let offset = 24
-  let ipId = 0
-  for (const p of packets) {
-    const payload = p.payload ?? DEFAULT_PAYLOAD
-    const frameBytes = ETHERNET_BYTES + IPV4_BYTES + UDP_BYTES + RTP_BYTES + payload.length
+  packets.forEach((p, index) => {
+    const frame = frames[index]!
+    const captured = Math.min(frame.length, snapLength)
     const totalUs = Math.round((epochMs + p.arrivalMs) * 1000)
     const seconds = Math.floor(totalUs / 1e6)
     view.setUint32(offset, seconds, true)
     view.setUint32(offset + 4, totalUs - seconds * 1e6, true)
-    view.setUint32(offset + 8, frameBytes, true)
-    view.setUint32(offset + 12, frameBytes, true)
-    offset += 16
-    // Ethernet: destination, source MAC, EtherType IPv4.
-    bytes.set([0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01], offset)
-    view.setUint16(offset + 12, 0x0800)
-    offset += ETHERNET_BYTES
-    // IPv4: 192.0.2.1 → 192.0.2.2 (TEST-NET-1, RFC 5737), TTL 64, UDP.
-    const ip = offset
-    view.setUint8(ip, 0x45)
-    view.setUint8(ip + 1, 0xb8) // DSCP EF, as voice is marked
-    view.setUint16(ip + 2, IPV4_BYTES + UDP_BYTES + RTP_BYTES + payload.length)
-    view.setUint16(ip + 4, ipId++ & 0xffff)
-    view.setUint16(ip + 6, 0x4000) // don't fragment
-    view.setUint8(ip + 8, 64)
-    view.setUint8(ip + 9, 17)
-    bytes.set([192, 0, 2, 1, 192, 0, 2, 2], ip + 12)
-    view.setUint16(ip + 10, ipv4Checksum(bytes, ip))
-    offset += IPV4_BYTES
-    // UDP: checksum 0 (none, allowed over IPv4).
-    view.setUint16(offset, sourcePort)
-    view.setUint16(offset + 2, destinationPort)
-    view.setUint16(offset + 4, UDP_BYTES + RTP_BYTES + payload.length)
-    view.setUint16(offset + 6, 0)
-    offset += UDP_BYTES
-    // RTP: V=2, no padding/extension/CSRC.
-    view.setUint8(offset, 0x80)
-    view.setUint8(offset + 1, ((p.marker ? 1 : 0) << 7) | ((p.payloadType ?? 0) & 0x7f))
-    view.setUint16(offset + 2, p.seq & 0xffff)
-    view.setUint32(offset + 4, p.rtpTimestamp >>> 0)
-    view.setUint32(offset + 8, p.ssrc >>> 0)
-    offset += RTP_BYTES
-    bytes.set(payload, offset)
-    offset += payload.length
-  }
+    view.setUint32(offset + 8, captured, true)
+    view.setUint32(offset + 12, frame.length, true)
+    bytes.set(frame.subarray(0, captured), offset + 16)
+    offset += 16 + captured
+  })
   return bytes
+}
+
+/** One Ethernet frame: IPv4 192.0.2.1 → 192.0.2.2 (TEST-NET-1, RFC 5737), UDP, RTP v2. */
+function rtpFrame(p: PcapRtpPacket, sourcePort: number, destinationPort: number): Uint8Array {
+  const payload = p.payload ?? DEFAULT_PAYLOAD
+  const frame = new Uint8Array(ETHERNET_BYTES + IPV4_BYTES + UDP_BYTES + RTP_BYTES + payload.length)
+  const view = new DataView(frame.buffer)
+  // Ethernet: destination, source MAC (locally administered), EtherType IPv4.
+  frame.set([0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01], 0)
+  view.setUint16(12, 0x0800)
+  const ip = ETHERNET_BYTES
+  view.setUint8(ip, 0x45)
+  view.setUint8(ip + 1, 0xb8) // DSCP EF, as voice is marked
+  view.setUint16(ip + 2, IPV4_BYTES + UDP_BYTES + RTP_BYTES + payload.length)
+  view.setUint16(ip + 4, p.seq & 0xffff) // identification
+  view.setUint16(ip + 6, 0x4000) // don't fragment
+  view.setUint8(ip + 8, 64)
+  view.setUint8(ip + 9, 17)
+  frame.set([192, 0, 2, 1, 192, 0, 2, 2], ip + 12)
+  view.setUint16(ip + 10, ipv4Checksum(frame, ip))
+  const udp = ip + IPV4_BYTES
+  view.setUint16(udp, sourcePort)
+  view.setUint16(udp + 2, destinationPort)
+  view.setUint16(udp + 4, UDP_BYTES + RTP_BYTES + payload.length)
+  view.setUint16(udp + 6, 0) // no checksum (allowed over IPv4)
+  const rtp = udp + UDP_BYTES
+  view.setUint8(rtp, 0x80) // V=2, no padding, extension or CSRC
+  view.setUint8(rtp + 1, ((p.marker ? 1 : 0) << 7) | ((p.payloadType ?? 0) & 0x7f))
+  view.setUint16(rtp + 2, p.seq & 0xffff)
+  view.setUint32(rtp + 4, p.rtpTimestamp >>> 0)
+  view.setUint32(rtp + 8, p.ssrc >>> 0)
+  frame.set(payload, rtp + RTP_BYTES)
+  return frame
 }
 
 function ipv4Checksum(bytes: Uint8Array, start: number): number {
