@@ -201,35 +201,59 @@ const TRACES: TraceCase[] = [
 ]
 
 describe('JitterBuffer on simulated 60 s traces (minDelayMs 0)', () => {
+  /** Runs a trace and checks the invariants that hold on every trace; returns the per-stream scores. */
+  function checkTrace(trace: TraceCase, seed: number): SegmentScore[] {
+    const sent = trace.streams.flat()
+    const arrivals = new NetworkSimulator({ ...trace.sim, seed }).simulate(sent)
+    const run = runTrace(arrivals)
+    expect(run.orderErrors).toEqual([])
+    expect(run.nonFiniteOut).toBe(0)
+    expect(run.payloadMismatches).toBe(0)
+    // One frame per tick, whatever happened.
+    const { ok, missing, inserted, idle } = run.outcomes
+    expect(ok + missing + inserted + idle).toBe(run.ticks)
+    expect(ok).toBe(run.playedAtMs.size)
+    const m = run.jb.metrics
+    expect(m.played).toBe(ok)
+    expect(m.concealed).toBe(missing + inserted)
+    // The buffer's own late count is the test's: received packets that were never played.
+    const receivedUnique = new Set(arrivals.filter((a) => !a.isDuplicate).map((a) => `${a.ssrc}:${a.seq}`)).size
+    expect(m.late + m.flushed).toBe(receivedUnique - ok)
+    expect(m.dropped).toBeLessThanOrEqual(m.late)
+    expect(m.duplicate).toBe(arrivals.filter((a) => a.isDuplicate).length)
+    expect(m.resyncs).toBe(trace.streams.length - 1)
+    return trace.streams.map((stream) => score(run, arrivals, sent, stream[0]!.ssrc!))
+  }
+
   for (const trace of TRACES) {
-    it(`${trace.name}: plays each packet at most once and in order, late loss ≤ 1 %, depth near hindsight-optimal`, () => {
-      const sent = trace.streams.flat()
-      const arrivals = new NetworkSimulator(trace.sim).simulate(sent)
-      const run = runTrace(arrivals)
-      expect(run.orderErrors).toEqual([])
-      expect(run.nonFiniteOut).toBe(0)
-      expect(run.payloadMismatches).toBe(0)
-      // One frame per tick, whatever happened.
-      const { ok, missing, inserted, idle } = run.outcomes
-      expect(ok + missing + inserted + idle).toBe(run.ticks)
-      expect(ok).toBe(run.playedAtMs.size)
-      const m = run.jb.metrics
-      expect(m.played).toBe(ok)
-      expect(m.concealed).toBe(missing + inserted)
-      // The buffer's own late count is the test's: received packets that were never played.
-      const receivedUnique = new Set(arrivals.filter((a) => !a.isDuplicate).map((a) => `${a.ssrc}:${a.seq}`)).size
-      expect(m.late + m.flushed).toBe(receivedUnique - ok)
-      expect(m.dropped).toBeLessThanOrEqual(m.late)
-      expect(m.duplicate).toBe(arrivals.filter((a) => a.isDuplicate).length)
-      expect(m.resyncs).toBe(trace.streams.length - 1)
-      for (const stream of trace.streams) {
-        const s = score(run, arrivals, sent, stream[0]!.ssrc!)
-        const label = `${trace.name} ssrc ${stream[0]!.ssrc}: ${JSON.stringify(s)}`
+    it(`${trace.name}: each packet played at most once and in order, late loss ≤ 1 %, depth near hindsight-optimal`, () => {
+      for (const s of checkTrace(trace, trace.sim.seed!)) {
+        const label = `${trace.name}: ${JSON.stringify(s)}`
         expect(s.lateLoss, label).toBeLessThanOrEqual(0.01)
         expect(s.meanDepthMs, label).toBeLessThanOrEqual(s.allowedDepthMs)
       }
     })
   }
+
+  it('meets both targets on nearly every other seed of the six traces (seeds 2–6)', () => {
+    // A causal buffer cannot foresee a trace whose largest spikes come last: over many seeds it misses a target
+    // on about 3 % of runs, by little. A mistuned one (e.g. the 95th percentile) misses on a third of them.
+    let misses = 0
+    let worstLate = 0
+    let worstDepthRatio = 0
+    for (const trace of TRACES) {
+      for (let seed = 2; seed <= 6; seed++) {
+        for (const s of checkTrace(trace, seed)) {
+          if (s.lateLoss > 0.01 || s.meanDepthMs > s.allowedDepthMs) misses++
+          worstLate = Math.max(worstLate, s.lateLoss)
+          worstDepthRatio = Math.max(worstDepthRatio, s.meanDepthMs / s.allowedDepthMs)
+        }
+      }
+    }
+    expect(misses).toBeLessThanOrEqual(2) // of 35 streams
+    expect(worstLate).toBeLessThanOrEqual(0.0125)
+    expect(worstDepthRatio).toBeLessThanOrEqual(1.1)
+  })
 
   it('keeps the target between minDelayMs and maxDelayMs under spikes, and holds it in fixed mode', () => {
     const sent = makeStream({ count: SECONDS_60 })
