@@ -12,8 +12,9 @@
  * interpolated table for awkward ratios); Kaiser's length and β formulas (Oppenheim & Schafer, 3rd ed., §7.6).
  * Specialised kernels, all computing the same convolution:
  *   - 2:1 up or down (8 ↔ 16 k, 16 ↔ 32 k): the filter is a half-band (cut-off at R/4, D odd), so every other tap is
- *     an exact zero. Upsampling: the even outputs are a pure delay (one tap = 1), the odd outputs a symmetric FIR
- *     folded in pairs ((D+1)/2 multiplies). Downsampling: the same folded pairs plus the centre tap.
+ *     an exact zero. Upsampling: the odd outputs are a pure delay (the one non-zero tap of their phase is h[D] = 1),
+ *     the even outputs a symmetric FIR folded in pairs ((D+1)/2 multiplies: 18 for 8 → 16 k). Downsampling: the same
+ *     folded pairs plus the centre tap. Both run four outputs at a time with rotating loads (register blocking).
  *   - 1:M integer decimation (48 → 16 k, 96 → 16 k): one symmetric FIR folded in pairs, evaluated every M inputs.
  *   - L:1 integer interpolation (16 → 48 k, 16 → 96 k): per input, L short phase FIRs, 4 inputs at a time per phase.
  *   - general L/M: one table of coefficients per phase, each trimmed of exact zeros (the phase that holds the centre
@@ -27,19 +28,21 @@
  *   lower rate f = min(in, out) | passband edge | stopband edge | design stopband
  *   f ≤ 8 kHz (telephony)       | 0.425·f (3.4 kHz at 8 k)   | 0.575·f (4.6 kHz) | 80 dB
  *   f > 8 kHz                   | 0.4375·f (7 kHz at 16 k)   | 0.5625·f (9 kHz)  | 80 dB
- * The stopband edge mirrors the passband edge about f/2, so nothing aliases or images into the passband by more
- * than −80 dB (measured ≥ 70 dB in test/dsp/resampler.test.ts). Passband ripple of a Kaiser design is ±δ with
+ * The stopband edge mirrors the passband edge about f/2, so aliases and images that land in the passband are 80 dB
+ * down by design (the tests require ≥ 70 dB measured; they measure ≥ 80). Passband ripple of a Kaiser design is ±δ with
  * δ = 10^(−80/20): ±0.001 dB. Linear phase: the group delay is D/R s, reported as delaySamples (output-rate samples,
  * may be fractional, e.g. 8.5 for 16 → 8 k) and delayMs. process allocates nothing.
  *
  * Known limits: integer rates in 8–192 kHz only; the output count per call varies for a non-integer ratio (size the
  * output with maxOutputLength); no flush: the last delaySamples of a stream stay in the history (feed zeros to drain);
  * the band between the passband and f/2 (3.4–4 kHz at 8 k) is attenuated and may carry aliases from just above f/2;
- * the interpolated mode (awkward ratios only) adds linear-interpolation error near −90 dB; finite inputs beyond
+ * the interpolated mode (awkward ratios only) adds a linear-interpolation error ∝ 1/P², below the stopband in the
+ * tests, and costs two multiply-adds per tap; finite inputs beyond
  * ±RESAMPLER_INPUT_LIMIT are clamped to it so the output cannot overflow Float32.
  */
 
 export type ResamplerQuality = 'standard' | 'high'
+export type ResamplerKernel = 'polyphase' | 'halfband-up' | 'halfband-down' | 'decimate' | 'interpolated' | 'upsample'
 
 export interface ResamplerConfig {
   /** Input sample rate, integer Hz in RESAMPLER_MIN_RATE_HZ–RESAMPLER_MAX_RATE_HZ. */
@@ -54,7 +57,7 @@ export const RESAMPLER_MIN_RATE_HZ = 8000
 export const RESAMPLER_MAX_RATE_HZ = 192000
 /** Exact polyphase tables are used up to this many coefficients (512 KiB of Float64); beyond, the interpolated mode. */
 export const RESAMPLER_MAX_TABLE_TAPS = 1 << 16
-/** Phases per input sample of the interpolated mode's table (linear interpolation error ≈ π²/(24·P²) ≈ −95 dB). */
+/** Phases per input sample of the interpolated mode's table (the coefficient error of linear interpolation ∝ 1/P²). */
 export const RESAMPLER_INTERPOLATED_PHASES = 256
 /** Finite inputs are clamped to ±this: Σ|h|·1e30 stays far below the Float32 maximum 3.4e38. */
 export const RESAMPLER_INPUT_LIMIT = 1e30
@@ -69,6 +72,14 @@ const MODE_DOWN2 = 2
 const MODE_DECIMATE = 3
 const MODE_INTERPOLATED = 4
 const MODE_UPSAMPLE = 5
+const KERNEL_NAMES: readonly ResamplerKernel[] = [
+  'polyphase',
+  'halfband-up',
+  'halfband-down',
+  'decimate',
+  'interpolated',
+  'upsample',
+]
 
 export class Resampler {
   readonly inputRateHz: number
@@ -90,12 +101,13 @@ export class Resampler {
   readonly delaySamples: number
   /** Group delay in ms, for the latency budget. */
   readonly delayMs: number
-  /** 'polyphase' | 'halfband-up' | 'halfband-down' | 'decimate' | 'upsample' | 'interpolated': which kernel runs. */
-  readonly kernel: string
+  /** Which kernel runs (see the header). */
+  readonly kernel: ResamplerKernel
+  /** Non-finite input samples replaced by 0, and the samples taken in and given out since construction. */
   readonly metrics = { nonFiniteSamples: 0, inputSamples: 0, outputSamples: 0 }
 
   private readonly mode: number
-  /** Phase step per output: M mod L (or the interpolated phase numerator step). */
+  /** Phase step per output: M mod L. */
   private readonly phaseStep: number
   /** Whole input samples per output: ⌊M/L⌋. */
   private readonly inputStep: number
@@ -175,7 +187,7 @@ export class Resampler {
 
     this.mode = mode
     this.filterLength = length
-    this.kernel = ['polyphase', 'halfband-up', 'halfband-down', 'decimate', 'interpolated', 'upsample'][mode]!
+    this.kernel = KERNEL_NAMES[mode]!
     const designRateHz = phases * inputRateHz
     this.delayMs = (center / designRateHz) * 1000
     this.delaySamples = (center / designRateHz) * outputRateHz
@@ -255,7 +267,7 @@ export class Resampler {
   /**
    * Resamples input[0, inputLength) into output from index 0 and returns how many output samples it wrote: every
    * output whose window ends within the input seen so far. 8 → 16 k: 160 in → 320 out; 16 → 8 k: 320 → 160; 44.1 →
-   * 16 k: 882 → 320. For a non-integer ratio the count varies by one between calls. Non-finite input counts as 0.
+   * 16 k: 882 → 320. When the chunk is not a whole number of ratio periods the count varies (by one between equal-size calls). Non-finite input counts as 0.
    * Throws RangeError only on a caller bug: inputLength outside 0…input.length, or output shorter than
    * maxOutputLength(inputLength). Allocates nothing.
    */
