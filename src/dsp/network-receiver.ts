@@ -1,0 +1,152 @@
+/**
+ * NetworkReceiver: the network half of the input path, packet in → 16 kHz frame out:
+ *   G.711 decode → adaptive jitter buffer → packet loss concealment → resample 8 → 16 kHz.
+ * Packets go in as they arrive (`push`, any order); the caller's 20 ms clock calls `pull` once per frame and always
+ * gets exactly one 16 kHz frame: the next packet in order, a concealed frame, or silence while the stream is idle.
+ * The resampler runs after the jitter buffer, on audio in order, as in the voice service.
+ *
+ * Latency: the jitter buffer's depth (metrics.bufferDelayMs, adaptive) plus the fixed algorithmic delays of the PLC
+ * (3.75 ms, its gap-start overlap-add) and the resampler's filter (metrics.algorithmicDelayMs).
+ * Nothing here allocates per packet or per frame: the decode scratch and the 8 kHz frames are fields.
+ */
+import { g711DecodeFloat, type G711Law } from './g711'
+import {
+  JITTER_BUFFER_DEFAULTS,
+  JitterBuffer,
+  type JitterBufferConfig,
+  type PlayoutOutcome,
+  type PushOutcome,
+} from './jitter-buffer'
+import { PacketLossConcealer, type PlcMethod } from './plc'
+import { Resampler } from './resampler'
+import { SAMPLE_RATE_8K } from './units'
+
+export interface NetworkReceiverConfig {
+  /** Codec of the payloads given to push(). */
+  law: G711Law
+  /** Output sample rate (16 kHz in the pipeline). */
+  outputRateHz: number
+  plcMethod: PlcMethod
+  jitterBuffer: Partial<JitterBufferConfig>
+}
+
+/** 'ok': a packet played; 'concealed': a lost or late frame synthesised; 'idle': no stream, silence. */
+export type PullOutcome = 'ok' | 'concealed' | 'recovered' | 'idle'
+
+export interface NetworkReceiverMetrics {
+  framesOut: number
+  framesPlayed: number
+  framesConcealed: number
+  framesIdle: number
+  /** PLC + resampler, ms: fixed. */
+  algorithmicDelayMs: number
+  /** Jitter buffer depth plus the algorithmic delays, ms: the network half's share of the latency budget. */
+  totalDelayMs: number
+}
+
+const DEFAULTS: NetworkReceiverConfig = {
+  law: 'ulaw',
+  outputRateHz: 16000,
+  plcMethod: 'pitch',
+  jitterBuffer: {},
+}
+
+export class NetworkReceiver {
+  readonly jitterBuffer: JitterBuffer
+  readonly plc: PacketLossConcealer
+  readonly resampler: Resampler
+  readonly frameSamplesIn: number
+  readonly frameSamplesOut: number
+  readonly metrics: NetworkReceiverMetrics
+  private law: G711Law
+  /** Decoded payload of one packet, one frame long (8 kHz). */
+  private readonly decoded: Float32Array
+  /** Frame from the jitter buffer (8 kHz). */
+  private readonly played: Float32Array
+  /** Frame after concealment (8 kHz). */
+  private readonly concealed: Float32Array
+  /** Resampler output, sized for its worst case. */
+  private readonly resampled: Float32Array
+
+  constructor(config: Partial<NetworkReceiverConfig> = {}) {
+    const { law, outputRateHz, plcMethod, jitterBuffer } = { ...DEFAULTS, ...config }
+    const jitterConfig = { ...JITTER_BUFFER_DEFAULTS, ...jitterBuffer, sampleRateHz: SAMPLE_RATE_8K }
+    this.law = law
+    this.jitterBuffer = new JitterBuffer(jitterConfig)
+    this.frameSamplesIn = Math.round((SAMPLE_RATE_8K * jitterConfig.frameMs) / 1000)
+    this.frameSamplesOut = Math.round((outputRateHz * jitterConfig.frameMs) / 1000)
+    this.plc = new PacketLossConcealer({
+      sampleRateHz: SAMPLE_RATE_8K,
+      frameSamples: this.frameSamplesIn,
+      method: plcMethod,
+    })
+    this.resampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz })
+    this.decoded = new Float32Array(this.frameSamplesIn)
+    this.played = new Float32Array(this.frameSamplesIn)
+    this.concealed = new Float32Array(this.frameSamplesIn)
+    this.resampled = new Float32Array(this.resampler.maxOutputLength(this.frameSamplesIn))
+    const algorithmicDelayMs = (this.plc.delaySamples * 1000) / SAMPLE_RATE_8K + this.resampler.delayMs
+    this.metrics = {
+      framesOut: 0,
+      framesPlayed: 0,
+      framesConcealed: 0,
+      framesIdle: 0,
+      algorithmicDelayMs,
+      totalDelayMs: algorithmicDelayMs,
+    }
+  }
+
+  /** Hot changes: codec, PLC method, jitter buffer delays and mode. */
+  configure(patch: Partial<Omit<NetworkReceiverConfig, 'outputRateHz'>>): void {
+    if (patch.law !== undefined) this.law = patch.law
+    if (patch.plcMethod !== undefined) this.plc.configure({ method: patch.plcMethod })
+    if (patch.jitterBuffer !== undefined) this.jitterBuffer.configure(patch.jitterBuffer)
+  }
+
+  /** One G.711 packet as it arrives: a payload shorter than a frame is zero-padded, a longer one truncated. */
+  push(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): PushOutcome {
+    const n = g711DecodeFloat(this.law, payload, this.decoded, Math.min(payload.length, this.frameSamplesIn))
+    this.decoded.fill(0, n)
+    return this.jitterBuffer.push(this.decoded, seq, rtpTimestamp, arrivalMs, ssrc)
+  }
+
+  /** One already decoded 8 kHz packet (Float32 in [-1, 1]; non-finite samples are silenced by the jitter buffer). */
+  pushPcm(samples: Float32Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): PushOutcome {
+    return this.jitterBuffer.push(samples, seq, rtpTimestamp, arrivalMs, ssrc)
+  }
+
+  /** Called once per frame period; writes exactly frameSamplesOut samples into out. */
+  pull(nowMs: number, out: Float32Array): PullOutcome {
+    const outcome: PlayoutOutcome = this.jitterBuffer.playout(nowMs, this.played)
+    let result: PullOutcome
+    if (outcome === 'ok') {
+      result = this.plc.process(this.played, this.concealed) === 'recovered' ? 'recovered' : 'ok'
+      this.metrics.framesPlayed++
+    } else if (outcome === 'idle') {
+      // played is zeroed by the jitter buffer: the PLC's delay line drains into silence.
+      this.plc.process(this.played, this.concealed)
+      this.metrics.framesIdle++
+      result = 'idle'
+    } else {
+      this.plc.process(null, this.concealed)
+      this.metrics.framesConcealed++
+      result = 'concealed'
+    }
+    const produced = this.resampler.process(this.concealed, this.resampled, this.frameSamplesIn)
+    const n = Math.min(produced, this.frameSamplesOut, out.length)
+    for (let i = 0; i < n; i++) out[i] = this.resampled[i]!
+    for (let i = n; i < this.frameSamplesOut && i < out.length; i++) out[i] = 0
+    this.metrics.framesOut++
+    this.metrics.totalDelayMs = this.jitterBuffer.metrics.bufferDelayMs + this.metrics.algorithmicDelayMs
+    return result
+  }
+
+  reset(): void {
+    this.jitterBuffer.reset()
+    this.plc.reset()
+    this.resampler.reset()
+    const m = this.metrics
+    m.framesOut = m.framesPlayed = m.framesConcealed = m.framesIdle = 0
+    m.totalDelayMs = m.algorithmicDelayMs
+  }
+}

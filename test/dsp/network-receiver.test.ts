@@ -1,0 +1,156 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { g711DecodeFloat, g711EncodeFloat } from '../../src/dsp/g711'
+import { NetworkReceiver } from '../../src/dsp/network-receiver'
+import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
+import { Resampler } from '../../src/dsp/resampler'
+import { hasNonFinite, readWavFixture, snrDb } from '../helpers/signals'
+
+const speech = readWavFixture('speech-8k.wav').samples
+const PACKETS = Math.floor(speech.length / 160)
+
+/** The fixture as 20 ms µ-law packets. */
+const packets: Uint8Array[] = []
+for (let p = 0; p < PACKETS; p++) {
+  const codes = new Uint8Array(160)
+  g711EncodeFloat('ulaw', speech.subarray(p * 160, (p + 1) * 160), codes)
+  packets.push(codes)
+}
+
+/** Feeds arrivals (in arrival order) and pulls one frame per 20 ms tick; returns the 16 kHz output. */
+function run(
+  receiver: NetworkReceiver,
+  arrivals: readonly { seq: number; rtpTimestamp: number; arrivalMs: number; index: number }[],
+  ticks: number,
+  afterPull: () => void = () => {},
+): Float32Array {
+  const output = new Float32Array(ticks * 320)
+  let next = 0
+  for (let tick = 0; tick < ticks; tick++) {
+    const nowMs = tick * 20
+    while (next < arrivals.length && arrivals[next]!.arrivalMs <= nowMs) {
+      const a = arrivals[next++]!
+      receiver.push(packets[a.index % packets.length]!, a.seq, a.rtpTimestamp, a.arrivalMs)
+    }
+    receiver.pull(nowMs, output.subarray(tick * 320, (tick + 1) * 320))
+    afterPull()
+  }
+  return output
+}
+
+describe('NetworkReceiver (decode → jitter buffer → PLC → resample)', () => {
+  it('passes a clean stream through unchanged apart from a fixed delay', () => {
+    const receiver = new NetworkReceiver({ jitterBuffer: { mode: 'fixed', targetDelayMs: 40 } })
+    const stream = makeStream({ count: PACKETS, startSeq: 65500 }) // wraps the 16-bit sequence number
+    const arrivals = stream.map((p, index) => ({ ...p, index, arrivalMs: p.sendMs + 30 }))
+    const ticks = PACKETS + 20
+    let concealedWhileStreaming = -1
+    const output = run(receiver, arrivals, ticks, () => {
+      if (concealedWhileStreaming < 0 && receiver.jitterBuffer.lastPlayedSeq === stream[PACKETS - 1]!.seq)
+        concealedWhileStreaming = receiver.metrics.framesConcealed
+    })
+
+    // Reference: the decoded µ-law stream through the same resampler, no network.
+    const decoded = new Float32Array(PACKETS * 160)
+    for (let p = 0; p < PACKETS; p++) g711DecodeFloat('ulaw', packets[p]!, decoded.subarray(p * 160))
+    const reference = new Float32Array(decoded.length * 2)
+    new Resampler({ inputRateHz: 8000, outputRateHz: 16000 }).process(decoded, reference)
+
+    // The output lags by whole frames of buffering plus the PLC's 3.75 ms (60 samples at 16 kHz).
+    let best = { lag: 0, snr: -Infinity }
+    for (let frames = 0; frames <= 10; frames++) {
+      const lag = frames * 320 + 60
+      const snr = snrDb(reference.subarray(0, reference.length - 8000), output, lag)
+      if (snr > best.snr) best = { lag, snr }
+    }
+    expect(best.snr).toBeGreaterThan(90)
+    // Nothing concealed while the stream lasted (after its end the buffer conceals up to 500 ms, then goes idle).
+    expect(concealedWhileStreaming).toBe(0)
+    expect(receiver.jitterBuffer.metrics.late).toBe(0)
+    expect(receiver.metrics.algorithmicDelayMs).toBeCloseTo(3.75 + receiver.resampler.delayMs, 6)
+  })
+
+  it('conserves frames and plays each packet at most once on a jittery, lossy, reordered trace', () => {
+    const receiver = new NetworkReceiver({ jitterBuffer: { minDelayMs: 0 } })
+    const simulator = new NetworkSimulator({
+      profile: 'congested',
+      seed: 7,
+      reorderProbability: 0.02,
+      duplicateProbability: 0.01,
+    })
+    const arrivals = simulator.simulate(makeStream({ count: 1500 }))
+    const ticks = 1500 + 50
+    const played = new Set<number>()
+    let lastSeq = -1
+    let maxTotalDelayMs = 0
+    const output = new Float32Array(ticks * 320)
+    let next = 0
+    for (let tick = 0; tick < ticks; tick++) {
+      const nowMs = tick * 20
+      while (next < arrivals.length && arrivals[next]!.arrivalMs <= nowMs) {
+        const a = arrivals[next++]!
+        receiver.push(packets[a.index % packets.length]!, a.seq, a.rtpTimestamp, a.arrivalMs)
+      }
+      const outcome = receiver.pull(nowMs, output.subarray(tick * 320, (tick + 1) * 320))
+      maxTotalDelayMs = Math.max(maxTotalDelayMs, receiver.metrics.totalDelayMs)
+      if (outcome === 'ok' || outcome === 'recovered') {
+        const seq = receiver.jitterBuffer.lastPlayedSeq
+        expect(played.has(seq), `seq ${seq} played twice`).toBe(false)
+        expect(seq).toBeGreaterThan(lastSeq) // no wrap in this trace
+        played.add(seq)
+        lastSeq = seq
+      }
+    }
+    const m = receiver.metrics
+    expect(m.framesOut).toBe(ticks)
+    expect(m.framesPlayed + m.framesConcealed + m.framesIdle).toBe(ticks)
+    expect(m.framesPlayed).toBe(played.size)
+    expect(m.framesConcealed).toBeGreaterThan(0) // the trace loses packets
+    expect(hasNonFinite(output)).toBe(false)
+    expect(output.reduce((peak, v) => Math.max(peak, Math.abs(v)), 0)).toBeGreaterThan(0.1) // speech came through
+    // The latency budget counts the jitter buffer's depth on top of the fixed delays.
+    expect(maxTotalDelayMs).toBeGreaterThan(m.algorithmicDelayMs + 20)
+  })
+
+  it('never throws or outputs NaN for random payload sizes, orders and non-finite PCM', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            seq: fc.integer({ min: 0, max: 65535 }),
+            size: fc.integer({ min: 0, max: 400 }),
+            arrivalMs: fc.double({ min: 0, max: 2000, noNaN: true }),
+            pcm: fc.boolean(),
+            poison: fc.constantFrom(NaN, Infinity, -Infinity, 1e30, 0.5),
+          }),
+          { maxLength: 120 },
+        ),
+        (items) => {
+          const receiver = new NetworkReceiver({ jitterBuffer: { minDelayMs: 0 } })
+          const sorted = [...items].sort((a, b) => a.arrivalMs - b.arrivalMs)
+          const out = new Float32Array(320)
+          let next = 0
+          const ticks = 110
+          for (let tick = 0; tick < ticks; tick++) {
+            const nowMs = tick * 20
+            while (next < sorted.length && sorted[next]!.arrivalMs <= nowMs) {
+              const item = sorted[next++]!
+              if (item.pcm) {
+                const pcm = new Float32Array(item.size).fill(item.poison)
+                receiver.pushPcm(pcm, item.seq, item.seq * 160, item.arrivalMs)
+              } else {
+                receiver.push(new Uint8Array(item.size).fill(0x80), item.seq, item.seq * 160, item.arrivalMs)
+              }
+            }
+            receiver.pull(nowMs, out)
+            expect(hasNonFinite(out)).toBe(false)
+            // Input is clamped to [-1, 1]; the resampler's band-limiting may overshoot a full-scale step a little.
+            expect(out.every((v) => Math.abs(v) <= 1.25)).toBe(true)
+          }
+          expect(receiver.metrics.framesOut).toBe(ticks)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
