@@ -1,0 +1,275 @@
+/**
+ * VoiceActivityDetector: frame-level speech/non-speech decision from energy and spectral features, with a
+ * probability, for noise learning in the noise reducer and for reporting.
+ *
+ * Algorithm (per step of `frameSamples`, on a power spectrum):
+ * - Band energies in 8 bands (80–250, 250–500, 500 Hz–1, 1–2, 2–3, 3–4, 4–6, 6–8 kHz; the bands above Nyquist are
+ *   dropped). Each band's noise floor is tracked by minimum statistics on the smoothed band energy (R. Martin,
+ *   "Noise power spectral density estimation based on optimal smoothing and minimum statistics", IEEE TSAP 2001;
+ *   the two-window form of speexdsp's preprocess.c): the minimum over the last 1–2 s, so a floor that rises
+ *   (a fan starting) is followed within 2 s and one that falls at once.
+ * - Energy feature: the mean band SNR (dB above the floor, clipped to 0–30 dB), the 250 Hz–4 kHz bands weighted
+ *   double, as speech puts most of its energy there.
+ * - Spectral feature: the drop of spectral flatness (Wiener entropy, geometric / arithmetic mean of the power in
+ *   300 Hz–4 kHz, dB) below its value on noise: voiced speech is harmonic, so much less flat than noise.
+ * - probability = sigmoid of a weighted sum of both, smoothed over frames; isSpeech has hysteresis
+ *   (on above 0.5, off below 0.35) and a 160 ms hangover so word endings and short pauses stay speech.
+ * The first frame initialises the floors: a stream is assumed to start with noise (as the noise reducer assumes).
+ *
+ * `process(frame)` windows (Hann) and transforms the frame itself (fft.js); `processPowerSpectrum(power)` takes a
+ * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize.
+ * Nothing allocates after construction. Limits: babble (many talkers) reads as speech; a noise whose level keeps
+ * rising faster than the 2 s minimum window reads as speech until it settles.
+ */
+import FFT from 'fft.js'
+
+export interface VoiceActivityDetectorConfig {
+  sampleRateHz: number
+  /** Samples per call to process(), i.e. the time step (320 = 20 ms at 16 kHz). */
+  frameSamples: number
+  /** FFT size of the power spectra given to processPowerSpectrum (default: next power of two ≥ frameSamples). */
+  fftSize?: number
+}
+
+/** Band edges, Hz. */
+const BAND_EDGES_HZ = [80, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000]
+/** Bands 250 Hz–4 kHz carry most speech energy: weight 2, the others 1. */
+const SPEECH_BAND_LOW_HZ = 250
+const SPEECH_BAND_HIGH_HZ = 4000
+/** Spectral flatness is measured over the band where voiced speech has its harmonics. */
+const FLATNESS_LOW_HZ = 300
+const FLATNESS_HIGH_HZ = 4000
+/** Minimum-statistics window, seconds: the floor is the minimum over the last 1–2 such windows' span. */
+const MIN_WINDOW_S = 1
+/** Smoothing of the band energy before minimum tracking, per 20 ms (0.5 ≈ a 30 ms time constant). */
+const ENERGY_SMOOTHING_20MS = 0.5
+/** The minimum of a smoothed energy sits below its mean: +1.5 dB bias compensation. */
+const MIN_BIAS = 1.41
+/** Smoothing of the probability per 20 ms. */
+const PROBABILITY_SMOOTHING_20MS = 0.3
+const ON_THRESHOLD = 0.5
+const OFF_THRESHOLD = 0.35
+const HANGOVER_MS = 160
+const POWER_EPSILON = 1e-20
+
+export class VoiceActivityDetector {
+  readonly sampleRateHz: number
+  readonly frameSamples: number
+  readonly fftSize: number
+  /** Speech probability of the last frame, 0–1. */
+  probability = 0
+  /** Decision of the last frame. */
+  isSpeech = false
+  /** Mean band SNR of the last frame, dB (the energy feature). */
+  bandSnrDb = 0
+  private readonly bandCount: number
+  /** First and last+1 bin of each band. */
+  private readonly bandStart: Int32Array
+  private readonly bandEnd: Int32Array
+  private readonly bandWeight: Float64Array
+  private readonly bandWeightSum: number
+  private readonly flatnessStart: number
+  private readonly flatnessEnd: number
+  /** Smoothed band energy; minimum of the current window; minimum of the previous window. */
+  private readonly bandSmoothed: Float64Array
+  private readonly bandMinCurrent: Float64Array
+  private readonly bandMinPrevious: Float64Array
+  private readonly minWindowFrames: number
+  private readonly energySmoothing: number
+  private readonly probabilitySmoothing: number
+  private readonly hangoverFrames: number
+  private readonly noiseFlatnessSmoothing: number
+  private minWindowCount = 0
+  /** Spectral flatness of the noise, dB (smoothed over non-speech frames). */
+  private noiseFlatnessDb = 0
+  private hangover = 0
+  private frameCount = 0
+  // process(frame) scratch: Hann window, zero-padded input, complex output, power spectrum.
+  private readonly fft: FFT
+  private readonly window: Float64Array
+  private readonly fftInput: Float64Array
+  private readonly fftOutput: Float64Array
+  private readonly power: Float64Array
+
+  constructor(config: Partial<VoiceActivityDetectorConfig> = {}) {
+    const sampleRateHz = config.sampleRateHz ?? 16000
+    const frameSamples = config.frameSamples ?? 320
+    if (!(sampleRateHz >= 8000 && sampleRateHz <= 48000))
+      throw new RangeError(`sampleRateHz: ${sampleRateHz} is outside 8000–48000`)
+    if (!(Number.isInteger(frameSamples) && frameSamples >= 16 && frameSamples <= 4096))
+      throw new RangeError(`frameSamples: ${frameSamples} is outside 16–4096 (an integer)`)
+    let defaultFft = 16
+    while (defaultFft < frameSamples) defaultFft *= 2
+    const fftSize = config.fftSize ?? defaultFft
+    if (!(Number.isInteger(fftSize) && fftSize >= 16 && fftSize <= 8192 && (fftSize & (fftSize - 1)) === 0))
+      throw new RangeError(`fftSize: ${fftSize} is outside 16–8192 (a power of two)`)
+    this.sampleRateHz = sampleRateHz
+    this.frameSamples = frameSamples
+    this.fftSize = fftSize
+
+    const binHz = sampleRateHz / fftSize
+    const nyquistBin = fftSize / 2
+    const toBin = (hz: number): number => Math.min(nyquistBin + 1, Math.max(1, Math.round(hz / binHz)))
+    const starts: number[] = []
+    const ends: number[] = []
+    const weights: number[] = []
+    for (let b = 0; b + 1 < BAND_EDGES_HZ.length; b++) {
+      const low = BAND_EDGES_HZ[b]!
+      const high = Math.min(BAND_EDGES_HZ[b + 1]!, sampleRateHz / 2)
+      if (high <= low) break
+      const start = toBin(low)
+      const end = Math.max(start + 1, toBin(high))
+      starts.push(start)
+      ends.push(Math.min(end, nyquistBin + 1))
+      weights.push(low >= SPEECH_BAND_LOW_HZ && high <= SPEECH_BAND_HIGH_HZ ? 2 : 1)
+    }
+    this.bandCount = starts.length
+    this.bandStart = Int32Array.from(starts)
+    this.bandEnd = Int32Array.from(ends)
+    this.bandWeight = Float64Array.from(weights)
+    this.bandWeightSum = weights.reduce((a, b) => a + b, 0)
+    this.flatnessStart = toBin(FLATNESS_LOW_HZ)
+    this.flatnessEnd = Math.max(this.flatnessStart + 1, toBin(Math.min(FLATNESS_HIGH_HZ, sampleRateHz / 2)))
+    this.bandSmoothed = new Float64Array(this.bandCount)
+    this.bandMinCurrent = new Float64Array(this.bandCount)
+    this.bandMinPrevious = new Float64Array(this.bandCount)
+
+    // Time constants are given per 20 ms and converted to this frame step: a^(step / 20 ms).
+    const stepOver20Ms = frameSamples / sampleRateHz / 0.02
+    this.energySmoothing = ENERGY_SMOOTHING_20MS ** stepOver20Ms
+    this.probabilitySmoothing = PROBABILITY_SMOOTHING_20MS ** stepOver20Ms
+    this.noiseFlatnessSmoothing = 0.9 ** stepOver20Ms
+    this.minWindowFrames = Math.max(2, Math.round((MIN_WINDOW_S * sampleRateHz) / frameSamples))
+    this.hangoverFrames = Math.round((HANGOVER_MS * sampleRateHz) / 1000 / frameSamples)
+
+    this.fft = new FFT(fftSize)
+    this.window = new Float64Array(Math.min(frameSamples, fftSize))
+    for (let i = 0; i < this.window.length; i++)
+      this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / this.window.length)
+    this.fftInput = new Float64Array(fftSize)
+    this.fftOutput = new Float64Array(2 * fftSize)
+    this.power = new Float64Array(nyquistBin + 1)
+  }
+
+  /** Bytes of state held in typed arrays (including the FFT scratch of process()). */
+  get stateBytes(): number {
+    return (
+      8 * (5 * this.bandCount + this.window.length + this.fftInput.length + this.fftOutput.length + this.power.length) +
+      4 * this.fftSize // fft.js twiddle table
+    )
+  }
+
+  /** Classifies one frame of samples (non-finite samples count as 0). Returns isSpeech. */
+  process(frame: Float32Array): boolean {
+    const n = this.window.length < frame.length ? this.window.length : frame.length
+    const input = this.fftInput
+    for (let i = 0; i < n; i++) {
+      const v = frame[i]!
+      input[i] = v === v && v !== Infinity && v !== -Infinity ? v * this.window[i]! : 0
+    }
+    input.fill(0, n)
+    this.fft.realTransform(this.fftOutput, input)
+    const out = this.fftOutput
+    const power = this.power
+    for (let k = 0; k < power.length; k++) power[k] = out[2 * k]! * out[2 * k]! + out[2 * k + 1]! * out[2 * k + 1]!
+    return this.processPowerSpectrum(power)
+  }
+
+  /**
+   * Classifies one frame from its power spectrum |X(k)|², k = 0…fftSize/2 (any window and scale: only ratios are
+   * used). Returns isSpeech. Non-finite bins count as 0.
+   */
+  processPowerSpectrum(power: ArrayLike<number>): boolean {
+    const first = this.frameCount === 0
+    this.frameCount++
+    let windowRolled = false
+    if (++this.minWindowCount >= this.minWindowFrames) {
+      this.minWindowCount = 0
+      windowRolled = true
+    }
+
+    // Energy feature: band SNR against the minimum-statistics floor.
+    let snrSum = 0
+    for (let b = 0; b < this.bandCount; b++) {
+      let energy = POWER_EPSILON
+      for (let k = this.bandStart[b]!; k < this.bandEnd[b]!; k++) {
+        const p = power[k]!
+        if (p > 0 && p < Infinity) energy += p
+      }
+      const smoothed = first
+        ? energy
+        : this.energySmoothing * this.bandSmoothed[b]! + (1 - this.energySmoothing) * energy
+      this.bandSmoothed[b] = smoothed
+      if (first) {
+        this.bandMinCurrent[b] = smoothed
+        this.bandMinPrevious[b] = smoothed
+      } else if (smoothed < this.bandMinCurrent[b]!) this.bandMinCurrent[b] = smoothed
+      const floor = MIN_BIAS * Math.min(this.bandMinCurrent[b]!, this.bandMinPrevious[b]!)
+      if (windowRolled) {
+        this.bandMinPrevious[b] = this.bandMinCurrent[b]!
+        this.bandMinCurrent[b] = smoothed
+      }
+      let snrDb = 10 * Math.log10(energy / floor)
+      snrDb = snrDb < 0 ? 0 : snrDb > 30 ? 30 : snrDb
+      snrSum += this.bandWeight[b]! * snrDb
+    }
+    const bandSnrDb = snrSum / this.bandWeightSum
+    this.bandSnrDb = bandSnrDb
+
+    // Spectral feature: flatness (geometric / arithmetic mean) in 300 Hz–4 kHz, dB.
+    // Σ ln p as ln of products of 8 bins (powers of a frame stay within 1e-20…1e6: no under/overflow), 8× fewer logs.
+    let logSum = 0
+    let linearSum = 0
+    let product = 1
+    let inProduct = 0
+    const count = this.flatnessEnd - this.flatnessStart
+    for (let k = this.flatnessStart; k < this.flatnessEnd; k++) {
+      let p = power[k]!
+      if (!(p > 0 && p < 1e12)) p = 0
+      p += POWER_EPSILON
+      product *= p
+      linearSum += p
+      if (++inProduct === 8) {
+        logSum += Math.log(product)
+        product = 1
+        inProduct = 0
+      }
+    }
+    logSum += Math.log(product)
+    const flatnessDb = 4.342944819 * (logSum / count - Math.log(linearSum / count)) // 10·log10(G/A)
+    if (first) this.noiseFlatnessDb = flatnessDb
+    const flatnessDropDb = this.noiseFlatnessDb - flatnessDb
+
+    // Logistic combination: 0.5 at ≈ 4.5 dB mean band SNR on a noise-like spectrum; harmonicity adds evidence.
+    const score = 0.55 * (bandSnrDb - 4.5) + 0.25 * (flatnessDropDb - 2)
+    const raw = first ? 0 : 1 / (1 + Math.exp(-score))
+    this.probability = first ? 0 : this.probabilitySmoothing * this.probability + (1 - this.probabilitySmoothing) * raw
+    if (!(this.probability >= 0 && this.probability <= 1)) this.probability = 0
+
+    if (this.probability > ON_THRESHOLD) {
+      this.isSpeech = true
+      this.hangover = this.hangoverFrames
+    } else if (this.probability < OFF_THRESHOLD) {
+      if (this.hangover > 0) this.hangover--
+      else this.isSpeech = false
+    }
+    if (!this.isSpeech)
+      this.noiseFlatnessDb =
+        this.noiseFlatnessSmoothing * this.noiseFlatnessDb + (1 - this.noiseFlatnessSmoothing) * flatnessDb
+    return this.isSpeech
+  }
+
+  /** Forgets the floors and the decision (buffers kept). */
+  reset(): void {
+    this.probability = 0
+    this.isSpeech = false
+    this.bandSnrDb = 0
+    this.bandSmoothed.fill(0)
+    this.bandMinCurrent.fill(0)
+    this.bandMinPrevious.fill(0)
+    this.minWindowCount = 0
+    this.noiseFlatnessDb = 0
+    this.hangover = 0
+    this.frameCount = 0
+  }
+}
