@@ -90,6 +90,11 @@ const DECIMATION_RATE_HZ = 4000 // coarse pitch search on every 2nd sample and l
 const CORRELATION_FLOOR_PER_TERM = (2 / 32768) ** 2
 const PERIOD_GROWTH_MS = 10 // a period is added to the loop after 10 and 20 ms of loss (1 → 2 → 3 periods)
 const MAX_PERIODS = 3
+const MIN_LOOP_MS = 12.5 // weakly voiced: periods of 6.25 ms or less (≥ 160 Hz) start as a 2-period loop
+const VOICED_CORRELATION = 0.7 // normalised correlation at the period above which the sound counts as voiced
+const GROWTH_SEARCH_MS = 0.375 // ±3 samples at 8 kHz around each added period
+const GROWTH_ENERGY_RATIO = 10 // 10 dB: an older period further from the loop's level is not added
+const ENERGY_FLOOR = 1e-12 // Σx² below which a segment counts as silent (avoids 0/0)
 const ATTENUATION_START_MS = 10 // full level for the first 10 ms of a gap
 const SILENCE_MS = 60 // −20 % per 10 ms after that: silent from 60 ms on
 const BLEND_GROWTH_MS = 4 // EOVERLAPINCR: 4 ms more recovery blend per 10 ms of loss beyond the first 10 ms
@@ -130,20 +135,22 @@ function overlapAdd(
 }
 
 /**
- * Waveform replication with a loop of 1–3 periods (G.711 App. I): `pitch` finds the period, `repeat` uses a fixed one
- * (the frame) and never grows.
+ * Waveform replication with a loop of whole pitch periods (G.711 App. I): `pitch` finds the period, `repeat` uses a
+ * fixed one (the frame) and never grows.
  */
 class PeriodicGenerator implements Generator {
   /** Copy of the history; its last loopSamples samples are replayed cyclically (G.711 pitchbuf). */
   private readonly buffer: Float32Array
   /** The history's original last `junctionOverlap` samples, before the loop's end was smoothed (G.711 lastq). */
   private readonly lastTail: Float32Array
-  /** Continuation of the old loop, faded out after the loop grows. */
+  /** Continuation of the old loop over one period, faded out after the loop grows. */
   private readonly junction: Float32Array
   /** Period of the current gap's loop, samples. */
   period = 0
-  /** Overlap-add length at the loop's junctions, samples. */
+  /** Overlap-add length at the loop's end (gap start and loop wrap), samples. */
   private junctionOverlap = 0
+  /** Cross-fade length after a growth (one period), samples. */
+  private growthFade = 0
   private loopSamples = 0
   /** Read position inside the loop, from its start. */
   private offset = 0
@@ -160,18 +167,23 @@ class PeriodicGenerator implements Generator {
     private readonly pitchMaxSamples: number,
     private readonly correlationSamples: number,
     private readonly decimation: number,
+    /** Shortest initial loop: as many whole periods as fit, at least one. */
+    private readonly minLoopSamples: number,
+    /** ± search around each added period for the best-matching loop length. */
+    private readonly growthSearchSamples: number,
     /** 0: search the pitch; otherwise the fixed loop (repeat) with a `delaySamples` overlap and no growth. */
     private readonly fixedPeriod: number,
   ) {
     this.buffer = new Float32Array(historySamples)
     this.lastTail = new Float32Array(delaySamples)
-    this.junction = new Float32Array(delaySamples)
+    this.junction = new Float32Array(Math.max(delaySamples, pitchMaxSamples))
   }
 
   begin(history: Float32Array): number {
     const h = this.historySamples
     const buffer = this.buffer
     buffer.set(history)
+    let periods = 1
     if (this.fixedPeriod > 0) {
       this.period = this.fixedPeriod
       this.junctionOverlap = this.delaySamples
@@ -179,17 +191,22 @@ class PeriodicGenerator implements Generator {
     } else {
       this.period = this.findPeriod()
       this.junctionOverlap = this.period >> 2 // G.711: OLA over 1/4 period (≤ the delay, 1/4 of the longest)
+      // Weakly voiced (unvoiced sound, or a pitch found at the search's lower bound): a period of 6.25 ms or less
+      // loops as 2 periods from the start, as a single 5–6 ms cycle replayed is a buzz at the period's frequency.
+      if (this.voicing() < VOICED_CORRELATION)
+        while ((periods + 1) * this.period <= this.minLoopSamples && periods + 1 < MAX_PERIODS) periods++
       this.nextGrowthAt = this.growthStepSamples
     }
     const ov = this.junctionOverlap
     for (let i = 0; i < ov; i++) this.lastTail[i] = buffer[h - ov + i]
-    this.loopSamples = this.period
+    this.loopSamples = periods * this.period
     this.offset = 0
     this.generated = 0
+    this.growthFade = ov
     this.junctionIndex = ov
     // The loop's end fades from the real tail into the samples just before the loop's start, so replay from the
     // start is continuous; those faded samples replace the unplayed tail of the history (the gap-start OLA).
-    overlapAdd(this.lastTail, 0, buffer, h - this.period - ov, buffer, h - ov, ov)
+    overlapAdd(this.lastTail, 0, buffer, h - this.loopSamples - ov, buffer, h - ov, ov)
     for (let i = h - ov; i < h; i++) history[i] = buffer[i]
     return ov
   }
@@ -197,13 +214,12 @@ class PeriodicGenerator implements Generator {
   synth(dst: Float32Array, offset: number, count: number, canGrow: boolean): void {
     const buffer = this.buffer
     const h = this.historySamples
-    const ov = this.junctionOverlap
     for (let i = 0; i < count; i++) {
       if (canGrow && this.generated === this.nextGrowthAt) this.grow()
       let v = buffer[h - this.loopSamples + this.offset]
       if (++this.offset >= this.loopSamples) this.offset = 0
-      if (this.junctionIndex < ov) {
-        const w = (this.junctionIndex + 1) / ov
+      if (this.junctionIndex < this.growthFade) {
+        const w = (this.junctionIndex + 1) / this.growthFade
         v = this.junction[this.junctionIndex] * (1 - w) + v * w
         this.junctionIndex++
       }
@@ -212,25 +228,85 @@ class PeriodicGenerator implements Generator {
     }
   }
 
-  /** Adds the period before the loop to it (G.711 App. I, erasecnt 1 and 2), cross-fading old loop into new. */
+  /** Normalised correlation of the last correlationSamples of the buffer with the segment one period earlier. */
+  private voicing(): number {
+    const x = this.buffer
+    const h = this.historySamples
+    const lag = this.period
+    let corr = 0
+    let energy = 0
+    let lagged = 0
+    for (let i = h - this.correlationSamples; i < h; i++) {
+      corr += x[i] * x[i - lag]
+      energy += x[i] * x[i]
+      lagged += x[i - lag] * x[i - lag]
+    }
+    return energy * lagged > ENERGY_FLOOR * ENERGY_FLOOR ? corr / Math.sqrt(energy * lagged) : 0
+  }
+
+  /** The history as it was before begin() smoothed the loop's end. */
+  private original(i: number): number {
+    const tailStart = this.historySamples - this.junctionOverlap
+    return i >= tailStart ? this.lastTail[i - tailStart] : this.buffer[i]
+  }
+
+  /**
+   * Adds the period before the loop to it (G.711 App. I, erasecnt 1 and 2). Three changes to G.711, each measured on
+   * speech (LSD of the concealed frames): the old loop fades into the new one over a whole period rather than 1/4
+   * (the two are at the same phase, but their waveforms differ); the added length is searched within ±0.375 ms of one
+   * period for the best match with the last period (periods vary, the loop's junction then stays in phase); and an
+   * older period more than 10 dB louder or quieter than the loop (an onset or an offset inside the history) is not
+   * drawn upon: the loop stops growing.
+   */
   private grow(): void {
     const buffer = this.buffer
     const h = this.historySamples
     const ov = this.junctionOverlap
-    // The old loop's continuation, faded out over the next `ov` samples.
+    const period = this.period
+    const loop = this.loopSamples
+    let addedEnergy = 0
+    for (let i = h - loop - period; i < h - loop; i++) addedEnergy += buffer[i] * buffer[i]
+    let loopEnergy = 0
+    for (let i = h - loop; i < h; i++) loopEnergy += this.original(i) * this.original(i)
+    loopEnergy *= period / loop // per period
+    const ratio = (addedEnergy + ENERGY_FLOOR) / (loopEnergy + ENERGY_FLOOR)
+    if (ratio > GROWTH_ENERGY_RATIO || ratio * GROWTH_ENERGY_RATIO < 1) {
+      this.nextGrowthAt = Infinity
+      return
+    }
+    // Loop length: one period more, ± the search, where the last period best matches the samples that far back.
+    const search = this.growthSearchSamples
+    let grown = loop + period
+    let best = -Infinity
+    for (let length = loop + period - search; length <= loop + period + search; length++) {
+      if (length + ov > h || h - period - length < 0) continue
+      let corr = 0
+      let energy = 0
+      for (let i = h - period; i < h; i++) {
+        const r = buffer[i - length]
+        corr += this.original(i) * r
+        energy += r * r
+      }
+      const score = corr / Math.sqrt(energy > ENERGY_FLOOR ? energy : ENERGY_FLOOR)
+      if (score > best) {
+        best = score
+        grown = length
+      }
+    }
+    // The old loop's continuation, faded out over the next period.
     const saved = this.offset
-    for (let i = 0; i < ov; i++) {
-      this.junction[i] = buffer[h - this.loopSamples + this.offset]
-      if (++this.offset >= this.loopSamples) this.offset = 0
+    for (let i = 0; i < period; i++) {
+      this.junction[i] = buffer[h - loop + this.offset]
+      if (++this.offset >= loop) this.offset = 0
     }
     this.offset = saved
-    while (this.offset > this.period) this.offset -= this.period // same phase, in the newly added (oldest) period
-    this.loopSamples += this.period
+    while (this.offset > period) this.offset -= period // same phase, in the newly added (oldest) period
+    this.loopSamples = grown
     // Re-smooth the loop's end against the samples before its new start.
-    overlapAdd(this.lastTail, 0, buffer, h - this.loopSamples - ov, buffer, h - ov, ov)
+    overlapAdd(this.lastTail, 0, buffer, h - grown - ov, buffer, h - ov, ov)
+    this.growthFade = period
     this.junctionIndex = 0
-    this.nextGrowthAt =
-      this.loopSamples < MAX_PERIODS * this.period ? this.nextGrowthAt + this.growthStepSamples : Infinity
+    this.nextGrowthAt = grown + search < MAX_PERIODS * period ? this.nextGrowthAt + this.growthStepSamples : Infinity
   }
 
   /**
@@ -707,18 +783,34 @@ export class PacketLossConcealer {
     this.blendSynthetic = new Float32Array(this.blendMaxSamples)
     const decimation = Math.max(1, Math.round(rate / DECIMATION_RATE_HZ))
     const correlation = Math.round(CORRELATION_MS * perMs)
+    const minLoop = Math.round(MIN_LOOP_MS * perMs)
+    const growthSearch = Math.round(GROWTH_SEARCH_MS * perMs)
+    const g = this.growthStepSamples
     this.pitch = new PeriodicGenerator(
       h,
       this.delay,
-      this.growthStepSamples,
+      g,
+      pitchMin,
+      pitchMax,
+      correlation,
+      decimation,
+      minLoop,
+      growthSearch,
+      0,
+    )
+    const repeatPeriod = Math.min(this.config.frameSamples, h - this.delay)
+    this.repeat = new PeriodicGenerator(
+      h,
+      this.delay,
+      0,
       pitchMin,
       pitchMax,
       correlation,
       decimation,
       0,
+      0,
+      repeatPeriod,
     )
-    const repeatPeriod = Math.min(this.config.frameSamples, h - this.delay)
-    this.repeat = new PeriodicGenerator(h, this.delay, 0, pitchMin, pitchMax, correlation, decimation, repeatPeriod)
     this.linear = new LinearGenerator(h, this.delay, rate)
     this.spectral = new SpectralGenerator(h, this.delay)
     this.active = this.pitch
