@@ -15,8 +15,8 @@
  *   `learnNoise(audio)` on known silence, which replaces it and freezes it until `reset()`.
  * - mode 'nonstationary': continuous tracking by minima-controlled recursive averaging (I. Cohen, B. Berdugo, "Noise
  *   estimation by minima controlled recursive averaging for robust speech enhancement", IEEE SPL 9(1), 2002): a bin
- *   updates λ where its smoothed power is within 7 dB of its minimum over the last 0.8–1.6 s, so a fan that stops is
- *   followed within ~0.3 s and one that starts within ~2 s.
+ *   updates λ (averaging over ~0.4 s) where its smoothed power is within 7 dB of its minimum over the last 0.8–1.6 s:
+ *   a fan starting (+20 dB) is followed within 3 dB in 1.4 s, stopping in 1.8 s ('stationary': 4 s and > 5 s).
  *
  * Gain per bin, from |X|² = power and λ:
  * - engine 'gate' (default): spectral gating after noisereduce, on a Wiener gain. A soft gate mask
@@ -107,6 +107,8 @@ const THRESHOLD_REFRESH_UPDATES = 4
 const N_STD_THRESHOLD = 2
 /** Lower bound on the log-power standard deviation, dB: a profile of a few frames underestimates it. */
 const MIN_STD_DB = 2
+/** Smoothing over time of the power the gate mask looks at, per 20 ms (½: this frame and the last one). */
+const MASK_POWER_SMOOTHING_20MS = 0.5
 /** Mask release: the mask keeps this fraction per 20 ms when it falls (≈ 40 ms time constant). */
 const MASK_RELEASE_20MS = 0.6
 /** Decision-directed smoothing of the a priori SNR per 20 ms. */
@@ -125,9 +127,9 @@ const LN_TO_DB = 10 / Math.LN10
 const STRENGTH_TABLE_SIZE = 4096
 const STRENGTH_TABLE_SCALE = STRENGTH_TABLE_SIZE - 1
 
-/** MCRA (nonstationary mode), per 20 ms: power smoothing, noise averaging (≈ 120 ms), presence smoothing. */
+/** MCRA (nonstationary mode), per 20 ms: power smoothing, noise averaging (≈ 0.4 s), presence smoothing. */
 const MCRA_ALPHA_S_20MS = 0.6
-const MCRA_ALPHA_D_20MS = 0.85
+const MCRA_ALPHA_D_20MS = 0.95
 const MCRA_ALPHA_P_20MS = 0.3
 /** Speech present where the smoothed power exceeds its minimum by this ratio (7 dB). */
 const MCRA_DELTA = 5
@@ -300,6 +302,7 @@ export class NoiseReducer {
   private mcraAlphaP = 0
   private metricSmoothing = 0
   private floorSmoothing = 0
+  private maskPowerSmoothing = 0
   private bytes = 0
   private fft!: RealFft
   private vad!: VoiceActivityDetector
@@ -486,6 +489,7 @@ export class NoiseReducer {
     const available = frame.length
     const writable = out.length
     const bypass = !(this.config.strength > 0)
+    let bad = false
     for (let h = 0; h < this.hopsPerFrame; h++) {
       // Shift the analysis buffer by one hop and append the new samples (read before out is written: out may be frame).
       input.copyWithin(0, hop)
@@ -493,21 +497,20 @@ export class NoiseReducer {
       for (let i = 0; i < hop; i++) input[base + i] = offset + i < available ? finiteSample(frame[offset + i]!) : 0
       this.processHop(isSpeech)
       // Output: the delayed input itself when strength is 0 (bit-exact), else the overlap-added result.
+      // Non-finite guard on the way (speexdsp's "slapped" reset): a gain ≤ 1 cannot take a sample beyond ±4.
       const source = bypass ? input : overlapAdd
       const end = offset + hop < writable ? hop : writable - offset
-      for (let i = 0; i < end; i++) out[offset + i] = source[i]!
+      for (let i = 0; i < end; i++) {
+        const v = source[i]!
+        if (!(v >= -4 && v <= 4)) bad = true
+        out[offset + i] = v
+      }
       overlapAdd.copyWithin(0, hop)
       overlapAdd.fill(0, base)
     }
-    // Non-finite guard (speexdsp's "slapped" reset): zero the frame and start over.
-    const end = writable < this.config.frameSamples ? writable : this.config.frameSamples
-    let bad = false
-    for (let i = 0; i < end; i++) {
-      const v = out[i]!
-      if (!(v >= -4 && v <= 4)) bad = true
-    }
     if (bad) {
-      out.fill(0, 0, end)
+      // Zero the frame and start over.
+      out.fill(0, 0, writable < this.config.frameSamples ? writable : this.config.frameSamples)
       this.metrics.resets++
       this.reset()
     }
@@ -769,7 +772,8 @@ export class NoiseReducer {
     const last = this.bins - 1
     const left = power[k > 0 ? k - 1 : 1]!
     const right = power[k < last ? k + 1 : last - 1]!
-    const p = 0.5 * this.maskPower[k]! + 0.125 * (left + right) + 0.25 * power[k]! + POWER_EPSILON
+    const a = this.maskPowerSmoothing
+    const p = a * this.maskPower[k]! + (1 - a) * (0.25 * (left + right) + 0.5 * power[k]!) + POWER_EPSILON
     this.maskPower[k] = p
     const t = this.thresholdPower[k]!
     return (p * p) / (p * p + t * t)
@@ -833,6 +837,7 @@ export class NoiseReducer {
     this.mcraAlphaP = MCRA_ALPHA_P_20MS ** hopOver20Ms
     this.metricSmoothing = 0.8 ** hopOver20Ms
     this.floorSmoothing = FLOOR_SMOOTHING_20MS ** hopOver20Ms
+    this.maskPowerSmoothing = MASK_POWER_SMOOTHING_20MS ** hopOver20Ms
 
     this.fft = new RealFft(fftSize)
     this.vad = new VoiceActivityDetector({ sampleRateHz, frameSamples: hop, fftSize })

@@ -454,8 +454,8 @@ describe('NoiseReducer on the noise scenes (white/pink/babble/hum at 0, 5, 10 dB
         SNRS.map((snr) => measure(noiseScene(kind, snr), { mode: 'nonstationary' }, false).snrImprovementDb),
       ),
     )
-    expect(stationary).toBeGreaterThan(nonstationary) // measured +8.1 vs +5.6 dB
-    expect(nonstationary).toBeGreaterThan(4)
+    expect(stationary).toBeGreaterThan(nonstationary) // measured +8.1 vs +6.5 dB
+    expect(nonstationary).toBeGreaterThan(5)
   })
 
   it("'subtract' also meets the SNR and LSD targets", () => {
