@@ -62,12 +62,24 @@ function conceal(
   return { aligned: raw.subarray(plc.delaySamples, plc.delaySamples + frames * n), outcomes, plc }
 }
 
+type LsdMeasure = (x: Float32Array, y: Float32Array, mask: readonly boolean[]) => { sum: number; count: number }
+
 /**
- * LSD (METRICS.md, lsdDb with 160 / 256 at 8 kHz) over every 20 ms analysis frame, on a 10 ms hop (50 % overlap, as an
- * STFT), that overlaps a concealed frame. The frames on the packet grid alone would hide any discontinuity that falls
- * on a packet boundary (where the Hann window is zero), e.g. the junctions of frame repetition.
+ * The issue's measure: LSD (METRICS.md, lsdDb with 160 / 256 at 8 kHz) over the concealed frames, i.e. the lost
+ * frames on the 20 ms packet grid, with the output aligned for the delay. Each such frame is wholly synthetic.
  */
-function concealmentLsdDb(x: Float32Array, y: Float32Array, mask: readonly boolean[]): { sum: number; count: number } {
+const gridLsd: LsdMeasure = (x, y, mask) => {
+  const lost: number[] = []
+  for (let f = 0; f < Math.floor(x.length / FRAME); f++) if (mask[f]) lost.push(f)
+  return { sum: lsdDb(x, y, lost, FRAME, 256) * lost.length, count: lost.length }
+}
+
+/**
+ * An extra measure: the same LSD over every 20 ms analysis frame, on a 10 ms hop (50 % overlap, as an STFT), that
+ * overlaps a concealed frame. The grid frames alone hide any discontinuity that falls on a packet boundary (where the
+ * Hann window is zero), e.g. the junctions of frame repetition, and never see the recovery blend.
+ */
+const overlapLsd: LsdMeasure = (x, y, mask) => {
   const frames = Math.floor(x.length / FRAME)
   const onGrid: number[] = []
   const offGrid: number[] = [] // frame j of the half-frame-shifted signals covers [j·160 + 80, j·160 + 240)
@@ -84,11 +96,12 @@ function concealmentLsdDb(x: Float32Array, y: Float32Array, mask: readonly boole
   return { sum, count: onGrid.length + offGrid.length }
 }
 
-function pooledLsdDb(method: PlcMethod, masks: readonly boolean[][]): number {
+/** Mean LSD over the frames of every mask (pooled, so every concealed frame weighs the same). */
+function pooledLsdDb(method: PlcMethod, masks: readonly boolean[][], measure: LsdMeasure): number {
   let sum = 0
   let count = 0
   for (const mask of masks) {
-    const r = concealmentLsdDb(speech8k.samples, conceal(speech8k.samples, mask, { method }).aligned, mask)
+    const r = measure(speech8k.samples, conceal(speech8k.samples, mask, { method }).aligned, mask)
     sum += r.sum
     count += r.count
   }
@@ -156,18 +169,30 @@ describe('PacketLossConcealer', () => {
     expect(alignmentLag(x, y, 64)).toBe(plc.delaySamples)
   })
 
-  it('conceals speech with 5 % random loss closer to the original than frame repetition (LSD)', () => {
-    const pitch = pooledLsdDb('pitch', randomMasks)
-    const repeat = pooledLsdDb('repeat', randomMasks)
-    expect(pitch).toBeLessThan(repeat - 0.5) // measured 9.8 vs 11.3 dB
+  it('conceals speech with 5 % random loss at least 0.5 dB closer to the original than frame repetition (LSD of the concealed frames)', () => {
+    const pitch = pooledLsdDb('pitch', randomMasks, gridLsd)
+    const repeat = pooledLsdDb('repeat', randomMasks, gridLsd)
+    expect(pitch).toBeLessThan(repeat - 0.5) // measured 10.68 vs 11.59 dB
   })
 
-  it('conceals speech with 3 % bursty loss (Gilbert–Elliott) at least as well as frame repetition (LSD)', () => {
-    // Bursts share the fade to silence (frames past 60 ms are silent for every method), so the methods differ
-    // only over the first 60 ms of each burst: measured 20.1 vs 20.4 dB.
-    const pitch = pooledLsdDb('pitch', burstMasks)
-    const repeat = pooledLsdDb('repeat', burstMasks)
-    expect(pitch).toBeLessThan(repeat)
+  it('conceals speech with 3 % bursty loss (Gilbert–Elliott) closer to the original than frame repetition (LSD of the concealed frames)', () => {
+    // Bursts share the fade to silence (the 44 of 160 frames past 60 ms are silent for every method), so the methods
+    // differ only over the first 60 ms of each burst. Measured 23.90 vs 24.22 dB: see the todo below.
+    const pitch = pooledLsdDb('pitch', burstMasks, gridLsd)
+    const repeat = pooledLsdDb('repeat', burstMasks, gridLsd)
+    expect(pitch).toBeLessThan(repeat - 0.25)
+  })
+
+  it.todo('conceals speech with 3 % bursty loss at least 0.5 dB closer than frame repetition (issue target; 0.32 dB)')
+
+  it('also beats frame repetition on 50 %-overlapping frames, which see the packet-boundary junctions and the recovery', () => {
+    // Measured: random 9.42 vs 11.34 dB, bursty 20.38 vs 20.91 dB.
+    expect(pooledLsdDb('pitch', randomMasks, overlapLsd)).toBeLessThan(
+      pooledLsdDb('repeat', randomMasks, overlapLsd) - 1,
+    )
+    expect(pooledLsdDb('pitch', burstMasks, overlapLsd)).toBeLessThan(
+      pooledLsdDb('repeat', burstMasks, overlapLsd) - 0.25,
+    )
   })
 
   it.each(['pitch', 'repeat', 'linear'] as const)(
