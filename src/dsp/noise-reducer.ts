@@ -328,8 +328,9 @@ export class NoiseReducer {
   private gain!: Float64Array
   /** Gate mask after smoothing (its state across frames). */
   private maskSmoothed!: Float64Array
-  /** The gate's power, smoothed over 3 bins and 2 frames. */
+  /** The gate's power, smoothed over 3 bins and 2 frames; its raw mask. */
   private maskPower!: Float64Array
+  private maskRaw!: Float64Array
   /** Wiener-estimated clean power of the previous frame (decision-directed a priori SNR). */
   private previousCleanPower!: Float64Array
   /** Power smoothed over 3 bins and 2 frames, for spectral subtraction. */
@@ -735,16 +736,26 @@ export class NoiseReducer {
     const gain = this.gain
     const release = this.maskRelease
     const dd = this.ddAlpha
-    // Sliding windows: the raw mask of bins k − 1, k, k + 1, computed one bin ahead from the smoothed power.
-    // Raw mask 1/(1 + (T/P̄)²) = P̄²/(P̄² + T²): a sigmoid of the level over the threshold in dB (slope 0.46/dB).
-    let rawPrevious = 0
-    let rawCurrent = this.rawMask(0)
+    // Raw mask P̄²/(P̄² + T²) = 1/(1 + (T/P̄)²): a sigmoid of the level over the threshold in dB (slope 0.46/dB), on
+    // the power P̄ smoothed over 3 bins (¼, ½, ¼) and over time (maskPower); the edges mirror (bin −1 = bin 1).
+    const maskPower = this.maskPower
+    const threshold = this.thresholdPower
+    const raw = this.maskRaw
+    const a = this.maskPowerSmoothing
+    const b = 0.25 * (1 - a)
+    let left = power[1]!
+    let center = power[0]!
     for (let k = 0; k < bins; k++) {
-      const rawNext = k < last ? this.rawMask(k + 1) : rawPrevious // bin n/2 + 1 mirrors n/2 − 1
-      if (k === 0) rawPrevious = rawNext // bin −1 mirrors bin 1
-      const target = 0.25 * (rawPrevious + rawNext) + 0.5 * rawCurrent
-      rawPrevious = rawCurrent
-      rawCurrent = rawNext
+      const right = k < last ? power[k + 1]! : left
+      const p = a * maskPower[k]! + b * (left + right + 2 * center) + POWER_EPSILON
+      maskPower[k] = p
+      const t = threshold[k]!
+      raw[k] = (p * p) / (p * p + t * t)
+      left = center
+      center = right
+    }
+    for (let k = 0; k < bins; k++) {
+      const target = 0.5 * raw[k]! + 0.25 * (raw[k > 0 ? k - 1 : 1]! + raw[k < last ? k + 1 : last - 1]!)
       const previous = maskSmoothed[k]!
       const m = target > previous ? target : previous + release * (target - previous)
       maskSmoothed[k] = m
@@ -761,22 +772,6 @@ export class NoiseReducer {
       const noiseShare = 1 - m
       gain[k] = wiener + noiseShare * noiseShare * (floor - wiener)
     }
-  }
-
-  /**
-   * The gate's raw mask of bin k: P̄²/(P̄² + T²), where P̄ is |X|² smoothed over 3 bins (¼, ½, ¼) and 2 frames (½, ½)
-   * (kept in maskPower): a single-bin, single-frame noise peak does not open the gate.
-   */
-  private rawMask(k: number): number {
-    const power = this.power
-    const last = this.bins - 1
-    const left = power[k > 0 ? k - 1 : 1]!
-    const right = power[k < last ? k + 1 : last - 1]!
-    const a = this.maskPowerSmoothing
-    const p = a * this.maskPower[k]! + (1 - a) * (0.25 * (left + right) + 0.5 * power[k]!) + POWER_EPSILON
-    this.maskPower[k] = p
-    const t = this.thresholdPower[k]!
-    return (p * p) / (p * p + t * t)
   }
 
   /** Spectral subtraction: G² = max(1 − α·λ/P̄, floor²), P̄ = |X|² smoothed over 3 bins and 2 frames. */
@@ -863,6 +858,7 @@ export class NoiseReducer {
     this.gain = new Float64Array(bins)
     this.maskSmoothed = new Float64Array(bins)
     this.maskPower = new Float64Array(bins)
+    this.maskRaw = new Float64Array(bins)
     this.previousCleanPower = new Float64Array(bins)
     this.subtractPower = new Float64Array(bins)
     this.noisePower = new Float64Array(bins)
@@ -880,7 +876,7 @@ export class NoiseReducer {
       8 * (2 * windowLength + fftSize) +
       4 * STRENGTH_TABLE_SIZE +
       8 * (3 * windowLength + fftSize) +
-      8 * 17 * bins +
+      8 * 18 * bins +
       8 * 3 * fftSize +
       this.vad.stateBytes
     this.reset()
