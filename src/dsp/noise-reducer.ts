@@ -113,6 +113,9 @@ const MASK_POWER_SMOOTHING_20MS = 0.5
 const MASK_RELEASE_20MS = 0.6
 /** Decision-directed smoothing of the a priori SNR per 20 ms. */
 const DD_ALPHA_20MS = 0.96
+/** Log power of a χ²₂ (Gaussian noise) bin: mean 2.51 dB below 10·log10(λ), variance (5.57 dB)². */
+const CHI2_DB_MEAN_OFFSET = 2.51
+const CHI2_DB_VARIANCE = 31
 /** Spectral subtraction: over-subtraction factor (3: a smoothed noise-only power exceeds 3·λ in < 1 % of bins). */
 const OVER_SUBTRACTION = 3
 const SPEECH_BAND_LOW_HZ = 300
@@ -401,9 +404,35 @@ export class NoiseReducer {
     validate(merged)
     const resize = merged.sampleRateHz !== this.config.sampleRateHz || merged.frameSamples !== this.config.frameSamples
     const strengthChanged = merged.strength !== this.config.strength
+    const modeChanged = merged.mode !== this.config.mode
     this.config = merged
     if (resize) this.allocate()
     if (strengthChanged) this.buildStrengthTable()
+    if (modeChanged && !resize && this.hops > 0) this.handOverProfile()
+  }
+
+  /**
+   * On a mode change, seeds the new mode's noise model from the current λ so the attenuation carries on: MCRA's
+   * smoothed power and minima, or (if stationary was never learned) a log-power profile of a χ²₂ noise around λ.
+   */
+  private handOverProfile(): void {
+    const noise = this.noisePower
+    if (this.config.mode === 'nonstationary') {
+      for (let k = 0; k < this.bins; k++) {
+        this.smoothedPower[k] = noise[k]!
+        this.minPower[k] = noise[k]!
+        this.minPowerTemp[k] = noise[k]!
+        this.presence[k] = 0
+      }
+      this.minWindowCount = 0
+    } else if (this.learnedHops === 0 && !this.profileGiven) {
+      for (let k = 0; k < this.bins; k++) {
+        this.noiseDbMean[k] = LN_TO_DB * fastLn(noise[k]! + POWER_EPSILON) - CHI2_DB_MEAN_OFFSET
+        this.noiseDbVariance[k] = CHI2_DB_VARIANCE
+      }
+      this.learnedHops = LEARN_EVERY_HOP_UNTIL
+    }
+    this.updateThresholds()
   }
 
   /** Zeroes the signal state, the noise profile and the metrics (except resets); keeps the buffers. */

@@ -288,6 +288,21 @@ describe('NoiseReducer signal path', () => {
     expect(toneLevelDb(y, 600, RATE, RATE, 1.9 * RATE)).toBeLessThan(toneLevelDb(x, 600, RATE, RATE, 1.9 * RATE) - 15)
   })
 
+  it('keeps attenuating across a mode change mid-stream, both ways', () => {
+    for (const [from, to] of [
+      ['stationary', 'nonstationary'],
+      ['nonstationary', 'stationary'],
+    ] as const) {
+      const reducer = new NoiseReducer({ mode: from })
+      const x = whiteNoise(3 * RATE, 0.02, 19)
+      run(reducer, x.subarray(0, 2 * RATE))
+      reducer.configure({ mode: to })
+      const y = run(reducer, x.subarray(2 * RATE), () => true) // flagged speech: no learning, the handed-over profile
+      const attenuation = powerDb(x, 2 * RATE, 3 * RATE - 400) - powerDb(y, 0, RATE - 400)
+      expect(attenuation, `${from} → ${to}`).toBeGreaterThan(15)
+    }
+  })
+
   it('keeps the noise profile across configure() of strength, engine and mode; reset() forgets it', () => {
     const reducer = new NoiseReducer()
     run(reducer, whiteNoise(RATE, 0.01, 16))
