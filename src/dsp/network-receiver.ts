@@ -9,6 +9,7 @@
  * (3.75 ms, its gap-start overlap-add) and the resampler's filter (metrics.algorithmicDelayMs).
  * Nothing here allocates per packet or per frame: the decode scratch and the 8 kHz frames are fields.
  */
+import { FrameBuffer } from './frame-buffer'
 import { g711DecodeFloat, type G711Law } from './g711'
 import {
   JITTER_BUFFER_DEFAULTS,
@@ -28,6 +29,11 @@ export interface NetworkReceiverConfig {
   outputRateHz: number
   plcMethod: PlcMethod
   jitterBuffer: Partial<JitterBufferConfig>
+  /**
+   * false bypasses the jitter buffer (ENABLE_JITTER_BUFFER=false): packets play in arrival order as they come,
+   * queued as 16 kHz frames; pull() reads the queue and outputs silence when it is empty (an underrun).
+   */
+  jitterBufferEnabled: boolean
 }
 
 /** 'ok': a packet played; 'concealed': a lost or late frame synthesised; 'idle': no stream, silence. */
@@ -49,6 +55,7 @@ const DEFAULTS: NetworkReceiverConfig = {
   outputRateHz: 16000,
   plcMethod: 'pitch',
   jitterBuffer: {},
+  jitterBufferEnabled: true,
 }
 
 export class NetworkReceiver {
@@ -67,9 +74,12 @@ export class NetworkReceiver {
   private readonly concealed: Float32Array
   /** Resampler output, sized for its worst case. */
   private readonly resampled: Float32Array
+  /** Arrival-order queue of 16 kHz audio when the jitter buffer is bypassed. */
+  private readonly bypassQueue: FrameBuffer
+  private jitterBufferEnabled: boolean
 
   constructor(config: Partial<NetworkReceiverConfig> = {}) {
-    const { law, outputRateHz, plcMethod, jitterBuffer } = { ...DEFAULTS, ...config }
+    const { law, outputRateHz, plcMethod, jitterBuffer, jitterBufferEnabled } = { ...DEFAULTS, ...config }
     const jitterConfig = { ...JITTER_BUFFER_DEFAULTS, ...jitterBuffer, sampleRateHz: SAMPLE_RATE_8K }
     this.law = law
     this.jitterBuffer = new JitterBuffer(jitterConfig)
@@ -85,7 +95,14 @@ export class NetworkReceiver {
     this.played = new Float32Array(this.frameSamplesIn)
     this.concealed = new Float32Array(this.frameSamplesIn)
     this.resampled = new Float32Array(this.resampler.maxOutputLength(this.frameSamplesIn))
-    const algorithmicDelayMs = (this.plc.delaySamples * 1000) / SAMPLE_RATE_8K + this.resampler.delayMs
+    this.jitterBufferEnabled = jitterBufferEnabled
+    this.bypassQueue = new FrameBuffer({
+      sampleRateHz: outputRateHz,
+      frameMs: jitterConfig.frameMs,
+      capacityMs: Math.max(jitterConfig.maxDelayMs, 500),
+      clock: () => 0,
+    })
+    const algorithmicDelayMs = this.fixedDelayMs()
     this.metrics = {
       framesOut: 0,
       framesPlayed: 0,
@@ -96,9 +113,15 @@ export class NetworkReceiver {
     }
   }
 
-  /** Hot changes: codec, PLC method, jitter buffer delays and mode. */
+  /** Hot changes: codec, PLC method, jitter buffer on/off, delays and mode. */
   configure(patch: Partial<Omit<NetworkReceiverConfig, 'outputRateHz'>>): void {
     if (patch.law !== undefined) this.law = patch.law
+    if (patch.jitterBufferEnabled !== undefined && patch.jitterBufferEnabled !== this.jitterBufferEnabled) {
+      this.jitterBufferEnabled = patch.jitterBufferEnabled
+      this.jitterBuffer.reset()
+      this.bypassQueue.reset()
+      this.metrics.algorithmicDelayMs = this.fixedDelayMs()
+    }
     if (patch.plcMethod !== undefined) this.plc.configure({ method: patch.plcMethod })
     if (patch.jitterBuffer !== undefined) this.jitterBuffer.configure(patch.jitterBuffer)
   }
@@ -107,16 +130,34 @@ export class NetworkReceiver {
   push(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): PushOutcome {
     const n = g711DecodeFloat(this.law, payload, this.decoded, Math.min(payload.length, this.frameSamplesIn))
     this.decoded.fill(0, n)
-    return this.jitterBuffer.push(this.decoded, seq, rtpTimestamp, arrivalMs, ssrc)
+    return this.pushDecoded(this.decoded, seq, rtpTimestamp, arrivalMs, ssrc)
   }
 
   /** One already decoded 8 kHz packet (Float32 in [-1, 1]; non-finite samples are silenced by the jitter buffer). */
   pushPcm(samples: Float32Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): PushOutcome {
-    return this.jitterBuffer.push(samples, seq, rtpTimestamp, arrivalMs, ssrc)
+    return this.pushDecoded(samples, seq, rtpTimestamp, arrivalMs, ssrc)
+  }
+
+  private pushDecoded(
+    samples: Float32Array,
+    seq: number,
+    rtpTimestamp: number,
+    arrivalMs: number,
+    ssrc: number,
+  ): PushOutcome {
+    if (this.jitterBufferEnabled) return this.jitterBuffer.push(samples, seq, rtpTimestamp, arrivalMs, ssrc)
+    // Bypass: play in arrival order. Resample the packet now (frame-sized: pad or truncate) and queue it.
+    const n = Math.min(samples.length, this.frameSamplesIn)
+    for (let i = 0; i < n; i++) this.played[i] = samples[i]!
+    this.played.fill(0, n)
+    const produced = this.resampler.process(this.played, this.resampled, this.frameSamplesIn)
+    this.bypassQueue.append(this.resampled, 0, produced)
+    return 'stored'
   }
 
   /** Called once per frame period; writes exactly frameSamplesOut samples into out. */
   pull(nowMs: number, out: Float32Array): PullOutcome {
+    if (!this.jitterBufferEnabled) return this.pullBypass(out)
     const outcome: PlayoutOutcome = this.jitterBuffer.playout(nowMs, this.played)
     let result: PullOutcome
     if (outcome === 'ok') {
@@ -141,7 +182,24 @@ export class NetworkReceiver {
     return result
   }
 
+  /** PLC (only behind the jitter buffer) + resampler, ms. */
+  private fixedDelayMs(): number {
+    return (this.jitterBufferEnabled ? (this.plc.delaySamples * 1000) / SAMPLE_RATE_8K : 0) + this.resampler.delayMs
+  }
+
+  private pullBypass(out: Float32Array): PullOutcome {
+    const outcome = this.bypassQueue.read(out)
+    this.metrics.framesOut++
+    if (outcome === 'ok') {
+      this.metrics.framesPlayed++
+      return 'ok'
+    }
+    this.metrics.framesIdle++
+    return 'idle'
+  }
+
   reset(): void {
+    this.bypassQueue.reset()
     this.jitterBuffer.reset()
     this.plc.reset()
     this.resampler.reset()

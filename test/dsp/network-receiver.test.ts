@@ -153,4 +153,25 @@ describe('NetworkReceiver (decode → jitter buffer → PLC → resample)', () =
       { numRuns: 60 },
     )
   })
+
+  it('plays packets in arrival order with the jitter buffer bypassed, and goes silent on underrun', () => {
+    const receiver = new NetworkReceiver({ jitterBufferEnabled: false })
+    // Packet 1 before packet 0: the bypass plays what it gets, as it gets it.
+    const tone = (level: number) => new Uint8Array(160).fill(level)
+    receiver.push(tone(0x90), 1, 160, 0)
+    receiver.push(tone(0xa0), 0, 0, 0)
+    const out = new Float32Array(320)
+    const levels: number[] = []
+    for (let tick = 0; tick < 3; tick++) {
+      receiver.pull(tick * 20, out)
+      levels.push(out[200]!)
+    }
+    // µ-law 0x90 decodes to 15996, 0xa0 to 7932 (/32768); the resampler's 35-sample delay smears the first edge only.
+    expect(levels[0]).toBeCloseTo(15996 / 32768, 3)
+    expect(levels[1]).toBeCloseTo(7932 / 32768, 3)
+    expect(levels[2]).toBe(0)
+    expect(receiver.metrics.framesPlayed).toBe(2)
+    expect(receiver.metrics.framesIdle).toBe(1)
+    expect(receiver.metrics.algorithmicDelayMs).toBeCloseTo(receiver.resampler.delayMs, 6)
+  })
 })
