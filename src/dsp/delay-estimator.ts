@@ -216,8 +216,10 @@ export class DelayEstimator {
   /** Zero-padded near block [0, near], and its spectrum. */
   private readonly paddedNear = new Float64Array(FFT_SIZE)
   private readonly nearSpectrum = new Float64Array(2 * BINS)
+  /** The newest far spectrum, before it goes into the (single-precision) ring. */
+  private readonly farSpectrum = new Float64Array(2 * BINS)
   /** Ring of far spectra, newest first: partitions × 2·BINS. */
-  private readonly farSpectra: Float64Array
+  private readonly farSpectra: Float32Array
   private farHead = 0
   /** Smoothed cross-spectra per partition (partitions × 2·BINS), auto-spectra of far and near. */
   private readonly cross: Float32Array
@@ -228,7 +230,7 @@ export class DelayEstimator {
   /** Weighted cross-spectrum and its lags (scratch), and the correlation over all lags (partitions·P + 1). */
   private readonly weighted = new Float64Array(2 * BINS)
   private readonly lagScratch = new Float64Array(FFT_SIZE)
-  private readonly correlation: Float64Array
+  private readonly correlation: Float32Array
   /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
   private readonly recent = new Float64Array(STABLE_COUNT)
   private readonly recentConfidence = new Float64Array(STABLE_COUNT)
@@ -258,9 +260,9 @@ export class DelayEstimator {
     this.decimation = sampleRateHz / DECIMATED_RATE_HZ
     this.boxcar = this.decimation / 2
     this.partitions = 1 + Math.ceil((maxDelayMs * DECIMATED_RATE_HZ) / 1000 / PARTITION)
-    this.farSpectra = new Float64Array(this.partitions * 2 * BINS)
+    this.farSpectra = new Float32Array(this.partitions * 2 * BINS)
     this.cross = new Float32Array(this.partitions * 2 * BINS)
-    this.correlation = new Float64Array(this.partitions * PARTITION + 1)
+    this.correlation = new Float32Array(this.partitions * PARTITION + 1)
     // 4th-order Butterworth at 850 Hz on the 4 kHz stream: Q = 0.541, 1.307.
     lowPassSection(850, 2 * DECIMATED_RATE_HZ, 0.5412, this.coefficients, 0)
     lowPassSection(850, 2 * DECIMATED_RATE_HZ, 1.3066, this.coefficients, 5)
@@ -276,6 +278,7 @@ export class DelayEstimator {
       this.nearBlock.byteLength +
       this.paddedNear.byteLength +
       this.nearSpectrum.byteLength +
+      this.farSpectrum.byteLength +
       this.farSpectra.byteLength +
       this.cross.byteLength +
       this.farPower.byteLength +
@@ -368,7 +371,8 @@ export class DelayEstimator {
     const farAt = this.farHead * 2 * BINS
     let farEnergy = 0
     for (let i = P; i < FFT_SIZE; i++) farEnergy += this.farBlock[i]! * this.farBlock[i]!
-    this.fft.forward(this.farBlock, this.farSpectra, farAt)
+    this.fft.forward(this.farBlock, this.farSpectrum)
+    this.farSpectra.set(this.farSpectrum, farAt)
     // Near: the delayed partition (samples [0, P) of nearBlock), zero-padded in front.
     for (let i = 0; i < P; i++) {
       this.paddedNear[i] = 0

@@ -6,42 +6,50 @@
  * const aec = new EchoCanceller({ sampleRateHz: 16000, frameSamples: 320, filterLength: 1024, engine: 'mdf',
  *   postFilter: true, postFilterStrength: 1, delayEstimation: true, maxBulkDelayMs: 400 })
  * aec.process(near, far, out)   // far = the reference frame played while this near frame was captured
- * aec.metrics.erleDb            // plus erleMin/Median/MaxDb, erlDb, bulkDelayMs, delayConfidence, driftPpm, state…
+ * aec.metrics.erleDb            // erleMin/Median/MaxDb, linearErleDb, erlDb, bulkDelayMs, delayConfidence, delayStable,
+ *                               // nonCausal, driftPpm, doubleTalk, state, resets
  * aec.configure({ filterLength: 4096 })  // hot: keeps the converged taps it can
- * aec.delaySamples              // latency added: 2B − gcd(frameSamples, B) samples, B = internal block
+ * aec.delaySamples              // latency added (8 ms at 16 kHz with 20 ms frames, ≤ 10 ms for 10/20/30 ms frames)
  * aec.getFilterResponse(taps)   // echo path as seen by the filter, bulk delay included
+ * aec.stateBytes                // DSP state held in typed arrays
  * ```
  *
- * Pipeline per internal block of B samples (B = 4 ms: 64 at 16 kHz):
- * 1. Bulk delay. A DelayEstimator (GCC on a 2 kHz band, see delay-estimator.ts) finds the far-to-near delay; once
- *    it is stable the adaptive filter's window is moved to start BULK_DELAY_MARGIN before it (the taps are shifted
- *    with it, so nothing re-converges). A 64 ms filter can then sit behind a 100–300 ms playout/capture delay.
- * 2. Linear filter, engine 'mdf' (default): a partitioned frequency-domain block adaptive filter, the multidelay filter
- *    of Soo & Pang (IEEE Trans. ASSP 38(2), 1990) in its alternately-constrained form (one or two partitions per
- *    block), as in speexdsp's libspeexdsp/mdf.c. Partitions of B taps, FFT 2B, overlap-save; per-bin power
- *    normalization and proportionate partition steps. The step size follows Valin's optimal learning rate
- *    ("On adjusting the learning rate in frequency domain echo cancellation with double-talk", IEEE TASLP 15(3),
- *    2007): μ(k) ≈ residual echo / error power, the residual being the leakage η (a regression of the error's
- *    spectral fluctuations on the echo estimate's) times the echo estimate. In double talk the error holds the
- *    near talker, so μ falls and the filter holds still; after an echo path change η rises and μ with it.
- *    Engine 'nlms': the seed's time-domain NLMS (μ 0.1, ε 1e-6), sample by sample; slow but simple.
- * 3. Residual echo suppressor (post-filter), hop B with a 2B sqrt-Hann STFT: residual echo
- *    R(k) = η'·|Ŷ(k)|² + tail(k), where the tail (the reverberation beyond the filter) is modelled from the filter's
- *    last partition and its decay across partitions (as WebRTC AEC3's reverb model does); gain
- *    G = max(Gmin, 1 − β·R/|E|²), smoothed, β and Gmin set by postFilterStrength. In double talk |E|² holds the near
- *    talker, so G stays near 1 where the near talker dominates. The output is never louder than the mic in any bin
- *    (|Z(k)| ≤ |D(k)|), so a misadapted filter cannot add echo or noise.
- * A silent far end leaves every gain at 1 and the filter output at 0: the near end passes through untouched (the
- * sqrt-Hann STFT reconstructs exactly). Non-finite input counts as 0; a non-finite or runaway state resets the filter
- * (metrics.resets). process() allocates nothing.
+ * Per internal block of B samples (8 ms: 128 at 16 kHz):
+ * 1. Bulk delay. A DelayEstimator (GCC on a 2 kHz band, see delay-estimator.ts) finds the far-to-near delay; once it
+ *    is stable the filter window is moved to start BULK_DELAY_MARGIN_MS before it, shifting the taps with it so
+ *    nothing re-converges. A 64 ms filter can then sit behind a 100–300 ms playout/capture delay.
+ * 2. Linear filter, engine 'mdf' (default): a partitioned frequency-domain block adaptive filter, the multidelay
+ *    filter of Soo & Pang (IEEE Trans. ASSP 38(2), 1990) in its alternately-constrained form (one partition per
+ *    block), as in speexdsp's libspeexdsp/mdf.c: partitions of B taps, FFT 2B, overlap-save, per-bin power
+ *    normalization and proportionate partition steps. Step size: Valin's optimal learning rate ("On adjusting the
+ *    learning rate in frequency domain echo cancellation with double-talk", IEEE TASLP 15(3), 2007), μ(k) ≈ residual
+ *    echo / error power, the residual being the leakage η (a regression of the error's spectral fluctuations on the
+ *    echo estimate's) times the echo estimate. Two paths, as speexdsp does: a background filter adapts every block and
+ *    a foreground filter makes the output; the foreground takes the background's weights when the background's error
+ *    has been significantly lower, and the background is put back to the foreground when it has become significantly
+ *    worse (double talk). The error comparison needs no double-talk detector and tells double talk (both errors grow)
+ *    from an echo path change (the adapting background wins).
+ *    Engine 'nlms': the seed's time-domain NLMS (μ 0.1, ε 1e-6), sample by sample; slow, single path.
+ * 3. Residual echo suppressor (post-filter): a sqrt-Hann STFT of 2·(B/2) at hop B/2. Residual echo
+ *    R(k) = min(1, 2η)·|Ŷ(k)|² + tail(k), the tail being the reverberation beyond the filter window, modelled from the
+ *    foreground's last partition and the decay of its partition energies (WebRTC AEC3's reverb model); gain
+ *    G = max(Gmin, 1 − β·R/|E|²) with fast attack and ~20 ms release, β and Gmin set by postFilterStrength. In double
+ *    talk |E|² holds the near talker, so G stays near 1 where the near talker dominates. The output is never louder
+ *    than the mic in any bin (|Z(k)| ≤ |D(k)|), so a misadapted filter cannot add echo or noise.
+ * A silent far end leaves the filter output at 0 and every gain at 1: the near end passes through untouched (the
+ * sqrt-Hann STFT reconstructs exactly). Non-finite input counts as 0; a non-finite or runaway state resets the
+ * filter (metrics.resets). process() allocates nothing.
  *
- * Hot reconfiguration: filterLength keeps the taps it can (truncated or zero-extended); engine switches hand the
- * taps over (MDF partitions ⇄ NLMS taps), so no burst of echo; postFilter toggles ramp the gains over ~40 ms.
+ * Hot reconfiguration: filterLength keeps the taps it can (truncated or zero-extended); engine switches hand the taps
+ * over (MDF partitions ⇄ NLMS taps), so no burst of echo; postFilter toggles ramp the gains over ~40 ms.
  * sampleRateHz, frameSamples and maxBulkDelayMs reallocate and reset.
  *
+ * Latency: B/2 (the STFT hop) plus the block FIFO's worst fill, B − gcd(frameSamples, B): 128 samples (8 ms) at
+ * 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
+ *
  * Metrics (per process call): ERLE = 10·log10(P_mic / P_out) in far single-talk frames (smoothed; and min / median /
- * max over the last 500 such frames, since a mean over double talk and silence is misleading), ERL = P_far / P_mic
- * in far single talk, the linear filter's own ERLE (P_mic / P_error), the bulk delay, its confidence and stability,
+ * max over the last 500 such frames, since a mean over double talk and silence is misleading), the linear filter's
+ * own ERLE (P_mic / P_error), ERL = P_far / P_mic in far single talk, the bulk delay, its confidence and stability,
  * non-causality, drift (ppm), double talk, and the state: idle (no far end for 2 s), converging, converged (linear
  * ERLE ≥ 6 dB), diverged (the filter adds energy; it is reset after 1 s of that).
  *
@@ -113,8 +121,8 @@ const DEFAULTS: EchoCancellerConfig = {
   maxBulkDelayMs: 400,
 }
 
-/** Internal block duration: 4 ms (64 samples at 16 kHz), rounded to a power of two. */
-const BLOCK_MS = 4
+/** Internal block: the largest power of two within 8 ms (128 samples at 16 kHz). */
+const BLOCK_MS = 8
 /** The filter window starts this long before the estimated bulk delay (estimation error, early reflections). */
 const BULK_DELAY_MARGIN_MS = 2
 /** The compensated delay moves only when the estimate has moved by more than this (a tap shift), ms. */
@@ -124,17 +132,48 @@ const NLMS_STEP = 0.1
 const NLMS_EPSILON = 1e-6
 /** Largest Valin step (fraction of the a-priori error removed per block) and the first-phase step. */
 const STEP_MAX = 0.5
-const STEP_INITIAL = 0.8
+const STEP_INITIAL = 0.5
 /** Leakage bounds: η ≥ MIN_LEAK (−23 dB), the best residual echo the step control hopes for. */
 const MIN_LEAK = 0.005
-/** Suppressor gain floor at strength 1 (dB) and the ramp of postFilter toggles (blocks). */
+/** Suppressor gain floor at strength 1 (dB) and the ramp of postFilter toggles (hops). */
 const SUPPRESSION_FLOOR_DB = -45
-const TOGGLE_RAMP_BLOCKS = 10
+const TOGGLE_RAMP_HOPS = 10
+/** Near talker present: error > NEAR_RATIO × (residual echo + noise); the suppressor's mix then, and the hold. */
+let NEAR_RATIO = 4
+let NEAR_MIX = 0
+let NEAR_HANGOVER_HOPS = 25
+/** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
+const NOISE_RISE = Math.pow(10, 0.3 / 250)
 /** ERLE statistics window (far single-talk frames) and histogram resolution. */
 const ERLE_WINDOW = 500
 const ERLE_HISTOGRAM_MIN_DB = -20
 const ERLE_HISTOGRAM_STEP_DB = 0.5
 const ERLE_HISTOGRAM_BINS = 240
+export const tuning = {
+  instant: 4,
+  short: 2,
+  long: 1,
+  dtGate: 0,
+  tailScale: 1,
+  leakScale: 1,
+  nearRatio: 4,
+  nearMix: 0,
+  nearBeta: 1,
+  nearFloorDb: -10,
+  binRatio: 1e9,
+  hangover: 25,
+}
+let UPDATE_INSTANT = 4
+let UPDATE_SHORT = 2
+let UPDATE_LONG = 1
+export function setTuning(): void {
+  NEAR_HANGOVER_HOPS = tuning.hangover
+  NEAR_RATIO = tuning.nearRatio
+  NEAR_MIX = tuning.nearMix
+  UPDATE_INSTANT = tuning.instant
+  UPDATE_SHORT = tuning.short
+  UPDATE_LONG = tuning.long
+}
 /** Silence threshold of the far end (mean square, −70 dBFS). */
 const FAR_SILENT_POWER = 1e-7
 
@@ -178,29 +217,36 @@ function validate(config: EchoCancellerConfig): void {
 }
 
 /**
- * Multidelay block frequency-domain adaptive filter (AUMDF): `partitions` partitions of B taps, FFT N = 2B,
- * overlap-save. Spectra are interleaved re/im over B + 1 bins.
+ * Two-path multidelay block frequency-domain adaptive filter (AUMDF): `partitions` partitions of B taps, FFT N = 2B,
+ * overlap-save, spectra interleaved re/im over B + 1 bins. The background weights adapt; the foreground weights make
+ * the output. The weight update of block m and the filtering of block m + 1 share one pass over the partitions
+ * (Y(m+1) = X₀(m+1)·W₀ + Σ_{j≥1} X_{j−1}(m)·W_j), so each weight is read once per block.
  */
 class MdfFilter {
   readonly blockSamples: number
   readonly partitions: number
   private readonly bins: number
   private readonly fft: RealFft
-  /** Weights per partition (partitions × 2·bins); partition j multiplies the far spectrum of j blocks ago. */
+  /** Background (adapting) and foreground (output) weights, partitions × 2·bins; partition j: j blocks ago. */
   readonly weights: Float64Array
-  /** Ring of far spectra, newest at `head` (partitions × 2·bins). */
+  /** Single precision is plenty for the output path's copy (speexdsp keeps it in 16 bits). */
+  readonly foreground: Float32Array
+  /** Ring of far spectra, newest at `head` (partitions × 2·bins), and each slot's offset by partition. */
   private readonly farSpectra: Float64Array
+  private readonly farOffsets: Int32Array
   private head = 0
   /** Aligned far: [previous block, current block]. */
   private readonly farTime: Float64Array
-  /** Filter output spectrum, error spectrum, and a time-domain scratch of N. */
-  private readonly outputSpectrum: Float64Array
-  private readonly errorSpectrum: Float64Array
+  /** Output spectra of this block; the next block's Σ_{j≥1} parts and normalization, prepared by the last pass. */
+  private readonly backgroundSpectrum: Float64Array
+  private readonly foregroundSpectrum: Float64Array
+  private readonly nextBackground: Float64Array
+  private readonly nextForeground: Float64Array
+  private readonly nextPower: Float64Array
   private readonly timeScratch: Float64Array
-  /** |X_j(k)|² per partition (ring, like farSpectra), and the normalization Σ_j p_j·|X_j(k)|². */
-  private readonly farPowers: Float64Array
+  /** Step normalization per bin: Σ_j p_j·|X_j(k)|². */
   readonly farPower: Float64Array
-  /** Proportionate step per partition (sums to ~1) and partition energies. */
+  /** Proportionate step per partition (sums to ~1), and the foreground's partition energies (tail model). */
   private readonly proportion: Float64Array
   readonly partitionEnergy: Float64Array
   private blockCount = 0
@@ -212,16 +258,20 @@ class MdfFilter {
     this.fft = fft
     const spectrum = 2 * this.bins
     this.weights = new Float64Array(partitions * spectrum)
+    this.foreground = new Float32Array(partitions * spectrum)
     this.farSpectra = new Float64Array(partitions * spectrum)
+    this.farOffsets = new Int32Array(partitions)
     this.farTime = new Float64Array(2 * blockSamples)
-    this.outputSpectrum = new Float64Array(spectrum)
-    this.errorSpectrum = new Float64Array(spectrum)
+    this.backgroundSpectrum = new Float64Array(spectrum)
+    this.foregroundSpectrum = new Float64Array(spectrum)
+    this.nextBackground = new Float64Array(spectrum)
+    this.nextForeground = new Float64Array(spectrum)
+    this.nextPower = new Float64Array(this.bins)
     this.timeScratch = new Float64Array(2 * blockSamples)
-    this.farPowers = new Float64Array(partitions * this.bins)
     this.farPower = new Float64Array(this.bins)
     this.proportion = new Float64Array(partitions)
     this.partitionEnergy = new Float64Array(partitions)
-    this.initialProportion()
+    this.reset()
   }
 
   get taps(): number {
@@ -231,13 +281,17 @@ class MdfFilter {
   get stateBytes(): number {
     return (
       this.weights.byteLength +
+      this.foreground.byteLength +
       this.farSpectra.byteLength +
+      this.farOffsets.byteLength +
       this.farTime.byteLength +
-      this.outputSpectrum.byteLength +
-      this.errorSpectrum.byteLength +
+      this.backgroundSpectrum.byteLength +
+      this.foregroundSpectrum.byteLength +
+      this.nextBackground.byteLength +
+      this.nextForeground.byteLength +
+      this.nextPower.byteLength +
       this.timeScratch.byteLength +
       this.farPower.byteLength +
-      this.farPowers.byteLength +
       this.proportion.byteLength +
       this.partitionEnergy.byteLength
     )
@@ -245,14 +299,23 @@ class MdfFilter {
 
   reset(): void {
     this.weights.fill(0)
+    this.foreground.fill(0)
     this.farSpectra.fill(0)
     this.farTime.fill(0)
+    this.nextBackground.fill(0)
+    this.nextForeground.fill(0)
+    this.nextPower.fill(0)
     this.farPower.fill(0)
-    this.farPowers.fill(0)
     this.partitionEnergy.fill(0)
-    this.head = 0
     this.blockCount = 0
+    this.setHead(0)
     this.initialProportion()
+  }
+
+  private setHead(head: number): void {
+    this.head = head
+    const M = this.partitions
+    for (let j = 0; j < M; j++) this.farOffsets[j] = ((head + j) % M) * 2 * this.bins
   }
 
   /** Before adaptation: steps decaying ×10 from the first partition to the last (echo paths decay), sum 0.8. */
@@ -269,121 +332,149 @@ class MdfFilter {
     for (let j = 0; j < M; j++) this.proportion[j] = (0.8 * this.proportion[j]!) / sum
   }
 
-  /** Offset of far spectrum j (j blocks old) in farSpectra. */
-  private farAt(j: number): number {
-    return ((this.head + j) % this.partitions) * 2 * this.bins
-  }
-
-  /** The far spectrum of the filter's last partition, and the weights of that partition (for the tail model). */
+  /** Offset of the far spectrum in the filter's last partition (for the tail model). */
   get oldestFarAt(): number {
-    return this.farAt(this.partitions - 1)
+    return this.farOffsets[this.partitions - 1]!
   }
 
   get farSpectraArray(): Float64Array {
     return this.farSpectra
   }
 
-  /** Shifts in the next block of aligned far samples, computes the echo estimate y and the a-priori error e = d − y. */
-  filter(farBlock: Float64Array, near: Float64Array, y: Float64Array, e: Float64Array): void {
+  /**
+   * Shifts in the next block of aligned far samples; computes both paths' echo estimates and a-priori errors, and the
+   * step normalization farPower.
+   */
+  filter(
+    farBlock: Float64Array,
+    near: Float64Array,
+    foregroundEcho: Float64Array,
+    foregroundError: Float64Array,
+    backgroundEcho: Float64Array,
+    backgroundError: Float64Array,
+  ): void {
     const B = this.blockSamples
     const K = this.bins
     const M = this.partitions
     const x = this.farTime
     x.copyWithin(0, B, 2 * B)
     x.set(farBlock, B)
-    this.head = (this.head + M - 1) % M
+    this.setHead((this.head + M - 1) % M)
     const X = this.farSpectra
-    const at0 = this.head * 2 * K
+    const at0 = this.farOffsets[0]!
     this.fft.forward(x, X, at0)
-    // Y = Σ_j X_j · W_j
-    const Y = this.outputSpectrum
-    const W = this.weights
-    Y.fill(0)
-    for (let j = 0; j < M; j++) {
-      const xa = this.farAt(j)
-      const wa = j * 2 * K
-      for (let i = 0; i < 2 * K; i += 2) {
-        const xr = X[xa + i]!
-        const xi = X[xa + i + 1]!
-        const wr = W[wa + i]!
-        const wi = W[wa + i + 1]!
-        Y[i] = Y[i]! + xr * wr - xi * wi
-        Y[i + 1] = Y[i + 1]! + xr * wi + xi * wr
-      }
-    }
-    this.fft.inverse(Y, this.timeScratch)
-    // Overlap-save: the last B samples are the linear convolution.
-    for (let i = 0; i < B; i++) {
-      const v = this.timeScratch[B + i]!
-      y[i] = v
-      e[i] = near[i]! - v
-    }
-    const pa = this.head * K
+    const Yb = this.backgroundSpectrum
+    const Yf = this.foregroundSpectrum
+    const Wb = this.weights
+    const Wf = this.foreground
+    const nb = this.nextBackground
+    const nf = this.nextForeground
+    const p0 = this.proportion[0]!
     for (let k = 0; k < K; k++) {
-      const xr = X[at0 + 2 * k]!
-      const xi = X[at0 + 2 * k + 1]!
-      this.farPowers[pa + k] = xr * xr + xi * xi
+      const i = 2 * k
+      const xr = X[at0 + i]!
+      const xi = X[at0 + i + 1]!
+      Yb[i] = nb[i]! + xr * Wb[i]! - xi * Wb[i + 1]!
+      Yb[i + 1] = nb[i + 1]! + xr * Wb[i + 1]! + xi * Wb[i]!
+      Yf[i] = nf[i]! + xr * Wf[i]! - xi * Wf[i + 1]!
+      Yf[i + 1] = nf[i + 1]! + xr * Wf[i + 1]! + xi * Wf[i]!
+      this.farPower[k] = this.nextPower[k]! + p0 * (xr * xr + xi * xi)
     }
-  }
-
-  /**
-   * The step normalization per bin, Σ_j p_j·|X_j(k)|²: with W_j += μ/P·p_j·X_j*·E the echo estimate moves by μ·E in
-   * every bin (a normalized, proportionate update), even at a speech onset after silence where a time-smoothed power
-   * would still be small.
-   */
-  updateFarPower(): void {
-    const K = this.bins
-    const M = this.partitions
-    const P = this.farPower
-    P.fill(0)
-    for (let j = 0; j < M; j++) {
-      const p = this.proportion[j]!
-      const pa = ((this.head + j) % M) * K
-      for (let k = 0; k < K; k++) P[k] = P[k]! + p * this.farPowers[pa + k]!
-    }
-  }
-
-  /**
-   * Gradient step with per-bin steps `step[k]` (already normalized by the far power): W_j += p_j·step·X_j*·E,
-   * E = FFT([0, e]); then constrains partition 0 and one other (alternately updated MDF).
-   */
-  adapt(e: Float64Array, step: Float64Array, adapted: boolean): void {
-    const B = this.blockSamples
-    const K = this.bins
-    const M = this.partitions
+    // Overlap-save: the last B samples of each inverse transform are the linear convolution.
     const t = this.timeScratch
+    this.fft.inverse(Yb, t)
     for (let i = 0; i < B; i++) {
-      t[i] = 0
-      t[B + i] = e[i]!
+      backgroundEcho[i] = t[B + i]!
+      backgroundError[i] = near[i]! - t[B + i]!
     }
-    const E = this.errorSpectrum
-    this.fft.forward(t, E)
-    if (adapted && (this.blockCount & 3) === 0) this.updateProportion()
+    this.fft.inverse(Yf, t)
+    for (let i = 0; i < B; i++) {
+      foregroundEcho[i] = t[B + i]!
+      foregroundError[i] = near[i]! - t[B + i]!
+    }
+  }
+
+  /** The background has done better: the foreground takes its weights. */
+  backgroundToForeground(): void {
+    this.foreground.set(this.weights)
+    this.nextForeground.set(this.nextBackground)
+  }
+
+  /** The background has done worse (double talk): it goes back to the foreground's weights. */
+  foregroundToBackground(): void {
+    this.weights.set(this.foreground)
+    this.nextBackground.set(this.nextForeground)
+  }
+
+  /**
+   * Background gradient step with per-bin steps `step[k]` (already normalized by farPower): W_j += p_j·step·X_j*·E,
+   * E = the spectrum of [0, e]; constrains one partition per block, in turn (alternately updated MDF); prepares the
+   * next block's partial outputs. With step = null the weights are left alone.
+   */
+  adapt(errorSpectrum: Float64Array, step: Float64Array | null, adapted: boolean): void {
+    const K = this.bins
+    const M = this.partitions
+    if (step && adapted && (this.blockCount & 3) === 0) this.updateProportion()
+    const constrained = this.blockCount % M
     const X = this.farSpectra
-    const W = this.weights
+    const Wb = this.weights
+    const Wf = this.foreground
+    const E = errorSpectrum
+    const nb = this.nextBackground
+    const nf = this.nextForeground
+    const power = this.nextPower
+    nb.fill(0)
+    nf.fill(0)
+    power.fill(0)
     for (let j = 0; j < M; j++) {
-      const p = this.proportion[j]!
-      const xa = this.farAt(j)
+      const xa = this.farOffsets[j]!
       const wa = j * 2 * K
-      for (let k = 0; k < K; k++) {
-        const s = p * step[k]!
-        const i = 2 * k
-        const xr = X[xa + i]!
-        const xi = X[xa + i + 1]!
-        const er = E[i]!
-        const ei = E[i + 1]!
-        // X*·E = (xr er + xi ei) + j(xr ei − xi er)
-        W[wa + i] = W[wa + i]! + s * (xr * er + xi * ei)
-        W[wa + i + 1] = W[wa + i + 1]! + s * (xr * ei - xi * er)
+      if (step) {
+        const p = this.proportion[j]!
+        for (let k = 0; k < K; k++) {
+          const s = p * step[k]!
+          const i = 2 * k
+          const xr = X[xa + i]!
+          const xi = X[xa + i + 1]!
+          const er = E[i]!
+          const ei = E[i + 1]!
+          // X*·E = (xr er + xi ei) + j(xr ei − xi er)
+          Wb[wa + i] = Wb[wa + i]! + s * (xr * er + xi * ei)
+          Wb[wa + i + 1] = Wb[wa + i + 1]! + s * (xr * ei - xi * er)
+        }
+        if (j === constrained) this.constrain(j)
+      }
+      // Next block: partition j sees today's X_{j−1}.
+      if (j > 0) {
+        const xp = this.farOffsets[j - 1]!
+        const pj = this.proportion[j]!
+        for (let k = 0; k < K; k++) {
+          const i = 2 * k
+          const xr = X[xp + i]!
+          const xi = X[xp + i + 1]!
+          const br = Wb[wa + i]!
+          const bi = Wb[wa + i + 1]!
+          const fr = Wf[wa + i]!
+          const fi = Wf[wa + i + 1]!
+          nb[i] = nb[i]! + xr * br - xi * bi
+          nb[i + 1] = nb[i + 1]! + xr * bi + xi * br
+          nf[i] = nf[i]! + xr * fr - xi * fi
+          nf[i + 1] = nf[i + 1]! + xr * fi + xi * fr
+          power[k] = power[k]! + pj * (xr * xr + xi * xi)
+        }
       }
     }
-    this.constrain(0)
-    if (M > 1) this.constrain(1 + (this.blockCount % (M - 1)))
     this.blockCount++
   }
 
-  /** Zeroes the circular-wrap half of partition j's impulse response. */
-  constrain(j: number): void {
+  /** Recomputes the next block's partial outputs after the weights or the history changed outside adapt(). */
+  private prepare(): void {
+    this.adapt(this.timeScratch, null, false)
+    this.blockCount--
+  }
+
+  /** Zeroes the circular-wrap half of the background partition j's impulse response. */
+  private constrain(j: number): void {
     const B = this.blockSamples
     const at = j * 2 * this.bins
     const t = this.timeScratch
@@ -414,17 +505,20 @@ class MdfFilter {
     for (let j = 0; j < M; j++) this.proportion[j] = (0.99 * this.proportion[j]!) / total
   }
 
-  /** Time-domain taps [0, partitions·B) into out (from `at`). */
+  /** Time-domain taps of the foreground [0, partitions·B) into out. */
   getTaps(out: Float64Array): void {
     const B = this.blockSamples
+    const n = 2 * this.bins
     const t = this.timeScratch
+    const spectrum = this.backgroundSpectrum // scratch here: overwritten by the next filter()
     for (let j = 0; j < this.partitions; j++) {
-      this.fft.inverse(this.weights, t, j * 2 * this.bins)
+      for (let i = 0; i < n; i++) spectrum[i] = this.foreground[j * n + i]!
+      this.fft.inverse(spectrum, t)
       for (let i = 0; i < B; i++) out[j * B + i] = t[i]!
     }
   }
 
-  /** Loads time-domain taps [0, count) (zero beyond), fully constrained. */
+  /** Loads time-domain taps [0, count) (zero beyond) into both paths, fully constrained. */
   setTaps(taps: Float64Array, count: number): void {
     const B = this.blockSamples
     const t = this.timeScratch
@@ -436,7 +530,9 @@ class MdfFilter {
       }
       this.fft.forward(t, this.weights, j * 2 * this.bins)
     }
+    this.foreground.set(this.weights)
     this.updateProportion()
+    this.prepare()
   }
 
   /**
@@ -446,23 +542,19 @@ class MdfFilter {
   loadHistory(history: Float64Array): void {
     const B = this.blockSamples
     const M = this.partitions
+    const K = this.bins
     const end = (M + 1) * B
     const t = this.timeScratch
-    this.head = 0
-    const K = this.bins
-    // Spectrum j (j blocks old relative to the last loaded block) covers history[end − 2B − jB, end − jB).
-    // The next filter() call shifts the ring by one, so the last loaded block becomes spectrum 1: store at j + 1 − 1.
+    // Slot j holds the spectrum of history[end − 2B − jB, end − jB): the next filter() call moves head to M − 1,
+    // writes the new spectrum there, and slot j becomes its partition j + 1.
+    this.setHead(0)
     for (let j = 0; j < M; j++) {
       const start = end - 2 * B - j * B
       for (let i = 0; i < 2 * B; i++) t[i] = start + i >= 0 ? history[start + i]! : 0
       this.fft.forward(t, this.farSpectra, j * 2 * K)
-      for (let k = 0; k < K; k++) {
-        const xr = this.farSpectra[j * 2 * K + 2 * k]!
-        const xi = this.farSpectra[j * 2 * K + 2 * k + 1]!
-        this.farPowers[j * K + k] = xr * xr + xi * xi
-      }
     }
     for (let i = 0; i < B; i++) this.farTime[B + i] = history[end - B + i]!
+    this.prepare()
   }
 }
 
@@ -485,7 +577,7 @@ class NlmsFilter {
     this.reversedTaps.fill(0)
   }
 
-  /** window[0 … taps − 1 + B): aligned far, oldest first, ending at the block's last sample. */
+  /** window[0 … taps − 1 + count): aligned far, oldest first, ending at the block's last sample. */
   filter(window: Float64Array, near: Float64Array, y: Float64Array, e: Float64Array, count: number): void {
     const L = this.taps
     const h = this.reversedTaps
@@ -515,6 +607,235 @@ class NlmsFilter {
   }
 }
 
+/**
+ * Residual echo suppressor: sqrt-Hann STFT of 2H at hop H on the linear filter's error e and echo estimate ŷ, gains
+ * from the residual echo estimate, |Z| ≤ |D| per bin, overlap-add. Exact reconstruction at unit gain.
+ */
+class ResidualSuppressor {
+  readonly hop: number
+  readonly bins: number
+  private readonly fft: RealFft
+  private readonly window: Float64Array
+  /** Last 2H samples of e and ŷ, a windowed scratch, spectra of e, ŷ and the output. */
+  private readonly errorFrame: Float64Array
+  private readonly echoFrame: Float64Array
+  private readonly scratch: Float64Array
+  private readonly errorSpectrum: Float64Array
+  private readonly echoSpectrum: Float64Array
+  private readonly outputSpectrum: Float64Array
+  /** Per bin: |E|² and |Ŷ|² of the last analyzed frame, the tail (set by the caller), gains. */
+  readonly errorPower: Float64Array
+  readonly echoPower: Float64Array
+  readonly tail: Float64Array
+  private readonly residual: Float64Array
+  private readonly smoothedError: Float64Array
+  private readonly noise: Float64Array
+  private readonly micBin: Float64Array
+  private readonly predictedBin: Float64Array
+  private readonly gains: Float64Array
+  private readonly overlap: Float64Array
+  /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
+  residualEnergy = 0
+  /** Hops left in the near-talker state (the suppressor backs off). */
+  nearHangover = 0
+  private micSmoothed = 0
+  private predictedSmoothed = 0
+  private mix = 1
+
+  constructor(hop: number) {
+    this.hop = hop
+    this.bins = hop + 1
+    const n = 2 * hop
+    this.fft = new RealFft(n)
+    this.window = new Float64Array(n)
+    for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
+    this.errorFrame = new Float64Array(n)
+    this.echoFrame = new Float64Array(n)
+    this.scratch = new Float64Array(n)
+    this.errorSpectrum = new Float64Array(n + 2)
+    this.echoSpectrum = new Float64Array(n + 2)
+    this.outputSpectrum = new Float64Array(n + 2)
+    this.errorPower = new Float64Array(this.bins)
+    this.echoPower = new Float64Array(this.bins)
+    this.tail = new Float64Array(this.bins)
+    this.residual = new Float64Array(this.bins)
+    this.smoothedError = new Float64Array(this.bins)
+    this.noise = new Float64Array(this.bins)
+    this.micBin = new Float64Array(this.bins)
+    this.predictedBin = new Float64Array(this.bins)
+    this.gains = new Float64Array(this.bins)
+    this.overlap = new Float64Array(hop)
+    this.reset(true)
+  }
+
+  get stateBytes(): number {
+    const n = 2 * this.hop
+    return (
+      this.window.byteLength +
+      this.errorFrame.byteLength +
+      this.echoFrame.byteLength +
+      this.scratch.byteLength +
+      this.errorSpectrum.byteLength +
+      this.echoSpectrum.byteLength +
+      this.outputSpectrum.byteLength +
+      this.errorPower.byteLength +
+      this.echoPower.byteLength +
+      this.tail.byteLength +
+      this.residual.byteLength +
+      this.smoothedError.byteLength +
+      this.noise.byteLength +
+      this.micBin.byteLength +
+      this.predictedBin.byteLength +
+      this.gains.byteLength +
+      this.overlap.byteLength +
+      8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
+    )
+  }
+
+  reset(enabled: boolean): void {
+    this.errorFrame.fill(0)
+    this.echoFrame.fill(0)
+    this.tail.fill(0)
+    this.smoothedError.fill(0)
+    this.noise.fill(1)
+    this.micBin.fill(0)
+    this.predictedBin.fill(0)
+    this.nearHangover = 0
+    this.micSmoothed = this.predictedSmoothed = 0
+    this.gains.fill(1)
+    this.overlap.fill(0)
+    this.mix = enabled ? 1 : 0
+    this.residualEnergy = 0
+  }
+
+  /** One hop of e and ŷ samples [at, at + H): shifts them into the frames and computes spectra and powers. */
+  analyze(e: Float64Array, y: Float64Array, at: number): void {
+    const H = this.hop
+    const K = this.bins
+    const n = 2 * H
+    const ef = this.errorFrame
+    const yf = this.echoFrame
+    ef.copyWithin(0, H, n)
+    yf.copyWithin(0, H, n)
+    for (let i = 0; i < H; i++) {
+      ef[H + i] = e[at + i]!
+      yf[H + i] = y[at + i]!
+    }
+    const w = this.window
+    const s = this.scratch
+    for (let i = 0; i < n; i++) s[i] = ef[i]! * w[i]!
+    this.fft.forward(s, this.errorSpectrum)
+    for (let i = 0; i < n; i++) s[i] = yf[i]! * w[i]!
+    this.fft.forward(s, this.echoSpectrum)
+    const E = this.errorSpectrum
+    const Y = this.echoSpectrum
+    for (let k = 0; k < K; k++) {
+      const i = 2 * k
+      this.errorPower[k] = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
+      this.echoPower[k] = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
+    }
+  }
+
+  /**
+   * Gains for the analyzed hop and H output samples to out[outAt …]. leak2 scales |Ŷ|² into the residual echo;
+   * strength 0–1 sets β and the floor; enabled ramps the suppression in or out.
+   */
+  synthesize(
+    leak2: number,
+    strength: number,
+    enabled: boolean,
+    echoDominant: boolean,
+    converged: boolean,
+    out: Float64Array,
+    outAt: number,
+  ): void {
+    const H = this.hop
+    const K = this.bins
+    const n = 2 * H
+    const E = this.errorSpectrum
+    const Y = this.echoSpectrum
+    const Z = this.outputSpectrum
+    // Residual echo per bin; noise floor per bin (minimum of the smoothed error power, rising ~3 dB/s); mic and
+    // predicted mic (echo estimate + residual + noise) powers.
+    let micSum = 0
+    let predictedSum = 0
+    for (let k = 0; k < K; k++) {
+      const i = 2 * k
+      const r = leak2 * this.echoPower[k]! + this.tail[k]!
+      this.residual[k] = r
+      const smoothed = 0.7 * this.smoothedError[k]! + 0.3 * this.errorPower[k]!
+      this.smoothedError[k] = smoothed
+      this.noise[k] = smoothed < this.noise[k]! ? smoothed : this.noise[k]! * NOISE_RISE
+      const dr = E[i]! + Y[i]!
+      const di = E[i + 1]! + Y[i + 1]!
+      const weight = k === 0 || k === K - 1 ? 1 : 2
+      const mic = dr * dr + di * di
+      const predicted = this.echoPower[k]! + r + this.noise[k]!
+      micSum += weight * mic
+      predictedSum += weight * predicted
+      this.micBin[k] = 0.5 * this.micBin[k]! + 0.5 * mic
+      this.predictedBin[k] = 0.5 * this.predictedBin[k]! + 0.5 * predicted
+    }
+    this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum
+    this.predictedSmoothed = 0.5 * this.predictedSmoothed + 0.5 * predictedSum
+    // Near talker present: the mic holds well more than the echo estimate, the residual and the noise explain, unless
+    // the adapting background shows the excess is echo (an echo path change). The suppressor then backs off for
+    // 100 ms: in double talk its gains would distort the near talker more than the residual echo it removes.
+    if (this.micSmoothed > NEAR_RATIO * this.predictedSmoothed && !echoDominant && converged) {
+      this.nearHangover = NEAR_HANGOVER_HOPS
+    } else if (this.nearHangover > 0) this.nearHangover--
+    const target = enabled && strength > 0 ? (this.nearHangover > 0 ? NEAR_MIX : 1) : 0
+    const rate = target < this.mix ? 0.5 : 1 / TOGGLE_RAMP_HOPS
+    this.mix += (target - this.mix) * rate
+    if (Math.abs(this.mix - target) < 1e-3) this.mix = target
+    const mix = this.mix
+    const near = this.nearHangover > 0
+    const floor = Math.pow(10, ((near ? tuning.nearFloorDb : SUPPRESSION_FLOOR_DB) * strength) / 20)
+    const overestimate = near ? tuning.nearBeta : 1 + strength // β: 1 … 2
+    for (let k = 0; k < K; k++) {
+      const i = 2 * k
+      const er = E[i]!
+      const ei = E[i + 1]!
+      const yr = Y[i]!
+      const yi = Y[i + 1]!
+      const ep = this.errorPower[k]!
+      let g = 1 - (overestimate * this.residual[k]!) / (ep + 1e-20)
+      if (g < floor) g = floor
+      // A bin where the mic clearly exceeds the predicted echo holds a near talker: leave it.
+      if (this.micBin[k]! > tuning.binRatio * this.predictedBin[k]! && !echoDominant) g = 1
+      // Fast attack, slower release (~20 ms) against musical noise.
+      const previous = this.gains[k]!
+      if (g > previous) g = previous + 0.2 * (g - previous)
+      this.gains[k] = g
+      const gain = 1 - mix * (1 - g)
+      let zr = gain * er
+      let zi = gain * ei
+      // Never louder than the mic in this bin: D = E + Ŷ.
+      const dr = er + yr
+      const di = ei + yi
+      const zp = zr * zr + zi * zi
+      const dp = dr * dr + di * di
+      if (zp > dp) {
+        const c = Math.sqrt(dp / zp)
+        zr *= c
+        zi *= c
+      }
+      Z[i] = zr
+      Z[i + 1] = zi
+    }
+    let residualSum = 0
+    for (let k = 0; k < K; k++) residualSum += (k === 0 || k === K - 1 ? 1 : 2) * this.residual[k]!
+    this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
+    const s = this.scratch
+    const w = this.window
+    this.fft.inverse(Z, s)
+    for (let i = 0; i < H; i++) {
+      out[outAt + i] = this.overlap[i]! + s[i]! * w[i]!
+      this.overlap[i] = s[H + i]! * w[H + i]!
+    }
+  }
+}
+
 export class EchoCanceller {
   readonly metrics: EchoCancellerMetrics = {
     erleDb: 0,
@@ -538,55 +859,51 @@ export class EchoCanceller {
   private blockSamples = 0
   private bins = 0
   private prefillSamples = 0
-  private fft!: RealFft
-  private estimator!: DelayEstimator
+  private fft: RealFft
+  private estimator: DelayEstimator
+  private suppressor: ResidualSuppressor
   private mdf: MdfFilter | null = null
   private nlms: NlmsFilter | null = null
 
   /** Far history ring (raw far, every sample), power-of-two length. */
-  private farRing!: Float32Array
+  private farRing = new Float32Array(0)
   private farMask = 0
   /** Samples consumed so far (near and far advance together). */
   private sampleCount = 0
   /** Near samples of the block being filled, and its fill. */
-  private nearBlock!: Float64Array
+  private nearBlock: Float64Array
   private blockFill = 0
-  /** Aligned far: the current block, and for NLMS / history rebuilds a window of taps − 1 + B (or (M+1)·B). */
-  private farBlock!: Float64Array
-  private farWindow!: Float64Array
-  /** Echo estimate and error of the current block. */
-  private echoBlock!: Float64Array
-  private errorBlock!: Float64Array
-  /** Time-domain taps scratch (ECHO_FILTER_LENGTH_MAX + block) for shifts and hand-overs. */
-  private tapScratch!: Float64Array
-  /** Delay applied to the far reference (filter window start), samples. */
-  private appliedDelay = 0
-
-  // Suppressor (STFT hop B, window 2B sqrt-Hann).
-  private window!: Float64Array
-  private errorTime!: Float64Array
-  private echoTime!: Float64Array
-  private stftScratch!: Float64Array
-  private errorSpectrum!: Float64Array
-  private echoSpectrum!: Float64Array
-  private outputSpectrum!: Float64Array
-  private errorPower!: Float64Array
-  private echoPower!: Float64Array
-  /** Recursive means of |E|² and |Ŷ|² (Valin's leak regression). */
-  private errorMean!: Float64Array
-  private echoMean!: Float64Array
-  /** Residual echo estimate, tail (reverb beyond the filter) per bin, gains, step per bin. */
-  private residual!: Float64Array
-  private tail!: Float64Array
-  private gains!: Float64Array
-  private step!: Float64Array
-  private overlap!: Float64Array
-  private outputBlock!: Float64Array
+  /** Aligned far block, and for NLMS / history rebuilds a window of taps − 1 + B (or (M+1)·B). */
+  private farBlock: Float64Array
+  private farWindow = new Float64Array(0)
+  /** Output-path echo estimate and error (foreground), and the background's, of the current block. */
+  private echoBlock: Float64Array
+  private errorBlock: Float64Array
+  private backgroundEcho: Float64Array
+  private backgroundError: Float64Array
+  /** [0, block] scratch and the spectrum of [0, e_b] (the background's gradient). */
+  private rectScratch: Float64Array
+  private errorRect: Float64Array
+  /** Recursive means of |E|² and |Ŷ|² per suppressor bin (Valin's leak regression); their sums over the block. */
+  private errorMean: Float64Array
+  private echoMean: Float64Array
+  private blockErrorPower: Float64Array
+  private blockEchoPower: Float64Array
+  private step: Float64Array
+  /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
+  private tail: Float64Array
+  private lastPartitionPower: Float64Array
+  /** Time-domain taps scratch for shifts and hand-overs. */
+  private tapScratch = new Float64Array(0)
+  /** Suppressor output of the current block. */
+  private outputBlock: Float64Array
   /** Output FIFO ring. */
-  private outRing!: Float32Array
+  private outRing: Float32Array
   private outMask = 0
   private outRead = 0
   private outWrite = 0
+  /** Delay applied to the far reference (filter window start), samples. */
+  private appliedDelay = 0
 
   // Step control (Valin / speexdsp): leak regression sums, adaptation progress.
   private pey = 1
@@ -594,21 +911,30 @@ export class EchoCanceller {
   private leak = 1
   private adapted = false
   private sumAdapt = 0
+  // Two-path comparison: short and long averages of the error energy difference, and their variances.
+  private differenceShort = 0
+  private differenceLong = 0
+  private varianceShort = 0
+  private varianceLong = 0
+  private averageShort = 0
+  private averageLong = 0
   /** Tail decay per block (power), smoothed. */
-  private tailDecay = 0.8
-  /** Post-filter mix (0: bypass, 1: full), ramped on toggles. */
-  private postFilterMix = 1
+  private tailDecay = 0.6
   private divergentBlocks = 0
+  private leakFrozen = false
+  private trusted = false
+  private echoDominantBlocks = 0
+  debugUpdates = 0
+  debugResets = 0
 
   // Per-call accumulators and frame statistics.
   private frameMic = 0
   private frameOut = 0
   private frameError = 0
-  private frameEcho = 0
   private frameFar = 0
   private frameResidual = 0
   private frameBlocks = 0
-  /** Mic energy of the previous block (the output lags the input by one block). */
+  /** Mic energy of the last hop (the output lags the suppressor's input by one hop). */
   private previousMicEnergy = 0
   private noiseFloor = 1
   private smoothedMic = 0
@@ -625,12 +951,22 @@ export class EchoCanceller {
   constructor(config: Partial<EchoCancellerConfig> = {}) {
     this.config = { ...DEFAULTS, ...config }
     validate(this.config)
+    // allocate() sets every buffer; these placeholders only give the fields their types.
+    this.fft = new RealFft(4)
+    this.estimator = new DelayEstimator({})
+    this.suppressor = new ResidualSuppressor(2)
+    this.nearBlock = this.farBlock = this.echoBlock = this.errorBlock = new Float64Array(0)
+    this.backgroundEcho = this.backgroundError = this.outputBlock = new Float64Array(0)
+    this.rectScratch = this.errorRect = new Float64Array(0)
+    this.errorMean = this.echoMean = this.step = this.tail = this.lastPartitionPower = new Float64Array(0)
+    this.blockErrorPower = this.blockEchoPower = new Float64Array(0)
+    this.outRing = new Float32Array(0)
     this.allocate()
   }
 
-  /** Algorithmic delay added to the near signal, samples: one STFT hop plus the block FIFO's worst fill. */
+  /** Algorithmic delay added to the near signal, samples: the STFT hop plus the block FIFO's worst fill. */
   get delaySamples(): number {
-    return this.prefillSamples + this.blockSamples
+    return this.prefillSamples + this.suppressor.hop
   }
 
   /** Internal block length, samples. */
@@ -643,7 +979,7 @@ export class EchoCanceller {
     return this.mdf ? this.mdf.taps : this.nlms ? this.nlms.taps : 0
   }
 
-  /** Bytes of DSP state held in typed arrays (both engines' buffers if both exist, FFT tables included). */
+  /** Bytes of DSP state held in typed arrays (FFT tables included). */
   get stateBytes(): number {
     const arrays = [
       this.farRing,
@@ -652,23 +988,18 @@ export class EchoCanceller {
       this.farWindow,
       this.echoBlock,
       this.errorBlock,
-      this.tapScratch,
-      this.window,
-      this.errorTime,
-      this.echoTime,
-      this.stftScratch,
-      this.errorSpectrum,
-      this.echoSpectrum,
-      this.outputSpectrum,
-      this.errorPower,
-      this.echoPower,
+      this.backgroundEcho,
+      this.backgroundError,
+      this.rectScratch,
+      this.errorRect,
       this.errorMean,
       this.echoMean,
-      this.residual,
-      this.tail,
-      this.gains,
+      this.blockErrorPower,
+      this.blockEchoPower,
       this.step,
-      this.overlap,
+      this.tail,
+      this.lastPartitionPower,
+      this.tapScratch,
       this.outputBlock,
       this.outRing,
       this.erleHistory,
@@ -678,7 +1009,7 @@ export class EchoCanceller {
     for (const a of arrays) bytes += a.byteLength
     const n = 2 * this.blockSamples
     bytes += 8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
-    bytes += this.estimator.stateBytes
+    bytes += this.estimator.stateBytes + this.suppressor.stateBytes
     if (this.mdf) bytes += this.mdf.stateBytes
     if (this.nlms) bytes += this.nlms.stateBytes
     return bytes
@@ -690,39 +1021,34 @@ export class EchoCanceller {
 
   private allocate(): void {
     const { sampleRateHz, frameSamples, maxBulkDelayMs } = this.config
-    const B = 1 << Math.round(Math.log2((sampleRateHz * BLOCK_MS) / 1000))
+    const B = 1 << Math.floor(Math.log2((sampleRateHz * BLOCK_MS) / 1000))
     this.blockSamples = B
     this.bins = B + 1
     this.prefillSamples = B - gcd(frameSamples, B)
     this.fft = new RealFft(2 * B)
     this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs })
+    this.suppressor = new ResidualSuppressor(B / 2)
     this.nearBlock = new Float64Array(B)
     this.farBlock = new Float64Array(B)
     this.echoBlock = new Float64Array(B)
     this.errorBlock = new Float64Array(B)
+    this.backgroundEcho = new Float64Array(B)
+    this.backgroundError = new Float64Array(B)
     this.outputBlock = new Float64Array(B)
+    this.rectScratch = new Float64Array(2 * B)
+    this.errorRect = new Float64Array(2 * B + 2)
+    const S = this.suppressor.bins
+    this.errorMean = new Float64Array(S)
+    this.echoMean = new Float64Array(S)
+    this.blockErrorPower = new Float64Array(S)
+    this.blockEchoPower = new Float64Array(S)
+    this.step = new Float64Array(this.bins)
+    this.tail = new Float64Array(this.bins)
+    this.lastPartitionPower = new Float64Array(this.bins)
     this.tapScratch = new Float64Array(0)
     this.farRing = new Float32Array(0)
     this.sampleCount = 0
     this.ensureCapacity(this.config.filterLength)
-    const n = 2 * B
-    this.window = new Float64Array(n)
-    for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // sqrt of a periodic Hann
-    this.errorTime = new Float64Array(n)
-    this.echoTime = new Float64Array(n)
-    this.stftScratch = new Float64Array(n)
-    this.errorSpectrum = new Float64Array(n + 2)
-    this.echoSpectrum = new Float64Array(n + 2)
-    this.outputSpectrum = new Float64Array(n + 2)
-    this.errorPower = new Float64Array(this.bins)
-    this.echoPower = new Float64Array(this.bins)
-    this.errorMean = new Float64Array(this.bins)
-    this.echoMean = new Float64Array(this.bins)
-    this.residual = new Float64Array(this.bins)
-    this.tail = new Float64Array(this.bins)
-    this.gains = new Float64Array(this.bins)
-    this.step = new Float64Array(this.bins)
-    this.overlap = new Float64Array(B)
     let out = 1
     while (out < frameSamples + 3 * B) out <<= 1
     this.outRing = new Float32Array(out)
@@ -747,8 +1073,10 @@ export class EchoCanceller {
     if (size <= this.farRing.length) return
     const ring = new Float32Array(size)
     const old = this.farRing
-    for (let n = Math.max(0, this.sampleCount - old.length); n < this.sampleCount; n++) {
-      ring[n & (size - 1)] = old[n & this.farMask]!
+    if (old.length > 0) {
+      for (let n = Math.max(0, this.sampleCount - old.length); n < this.sampleCount; n++) {
+        ring[n & (size - 1)] = old[n & this.farMask]!
+      }
     }
     this.farRing = ring
     this.farMask = size - 1
@@ -762,7 +1090,7 @@ export class EchoCanceller {
       const M = Math.ceil(L / B)
       if (!this.mdf || this.mdf.partitions !== M) this.mdf = new MdfFilter(B, M, this.fft)
       this.nlms = null
-      this.farWindow = new Float64Array((M + 1) * B)
+      this.farWindow = new Float64Array(0) // history rebuilds use tapScratch
       if (taps) this.mdf.setTaps(taps.values, taps.count)
       else this.mdf.reset()
       this.loadMdfHistory()
@@ -782,25 +1110,18 @@ export class EchoCanceller {
     this.blockFill = 0
     this.appliedDelay = 0
     this.estimator.reset()
+    this.suppressor.reset(this.config.postFilter)
     this.mdf?.reset()
     this.nlms?.reset()
-    this.errorTime.fill(0)
-    this.echoTime.fill(0)
     this.errorMean.fill(0)
     this.echoMean.fill(0)
     this.tail.fill(0)
-    this.gains.fill(1)
-    this.overlap.fill(0)
+    this.lastPartitionPower.fill(0)
     this.outRing.fill(0)
     this.outRead = 0
     this.outWrite = this.prefillSamples
-    this.pey = this.pyy = 1e-6
-    this.leak = 1
-    this.adapted = false
-    this.sumAdapt = 0
-    this.tailDecay = 0.8
-    this.postFilterMix = this.config.postFilter ? 1 : 0
-    this.divergentBlocks = 0
+    this.resetAdaptation()
+    this.tailDecay = 0.6
     this.previousMicEnergy = 0
     this.noiseFloor = 1
     this.smoothedMic = this.smoothedOut = this.smoothedError = this.smoothedFar = 0
@@ -815,6 +1136,18 @@ export class EchoCanceller {
     m.bulkDelayMs = m.compensatedDelayMs = m.delayConfidence = m.driftPpm = 0
     m.delayStable = m.nonCausal = m.doubleTalk = false
     m.state = 'idle'
+  }
+
+  /** Step control and two-path statistics back to their start (after a filter reset). */
+  private resetAdaptation(): void {
+    this.pey = this.pyy = 1e-12
+    this.leak = 1
+    this.adapted = false
+    this.sumAdapt = 0
+    this.divergentBlocks = 0
+    this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
+    this.trusted = false
+    this.echoDominantBlocks = 0
   }
 
   /** Zeroes all state (filter, histories, metrics except resets); keeps the buffers and the configuration. */
@@ -858,7 +1191,7 @@ export class EchoCanceller {
   process(near: Float32Array, far: Float32Array, out: Float32Array): void {
     const length = Math.min(near.length, far.length, out.length)
     const B = this.blockSamples
-    this.frameMic = this.frameOut = this.frameError = this.frameEcho = this.frameFar = this.frameResidual = 0
+    this.frameMic = this.frameOut = this.frameError = this.frameFar = this.frameResidual = 0
     this.frameBlocks = 0
     if (this.config.delayEstimation) this.estimator.push(near, far, length)
     const ring = this.farRing
@@ -879,8 +1212,8 @@ export class EchoCanceller {
     // Output FIFO: always `length` samples, delaySamples behind the input.
     const outRing = this.outRing
     for (let i = 0; i < length; i++) {
-      out[i] = this.outRead < this.outWrite ? outRing[this.outRead & this.outMask]! : 0
-      if (this.outRead < this.outWrite) this.outRead++
+      if (this.outRead < this.outWrite) out[i] = outRing[this.outRead++ & this.outMask]!
+      else out[i] = 0
     }
     this.updateFrameMetrics()
   }
@@ -899,10 +1232,10 @@ export class EchoCanceller {
   private loadMdfHistory(): void {
     if (!this.mdf) return
     const B = this.blockSamples
-    const blockStart = this.sampleCount - this.blockFill // next block to be filtered starts here
+    const blockStart = this.sampleCount - this.blockFill // the next block to be filtered starts here
     const length = (this.mdf.partitions + 1) * B
-    this.readAligned(blockStart - length, length, this.farWindow, 0)
-    this.mdf.loadHistory(this.farWindow)
+    this.readAligned(blockStart - length, length, this.tapScratch, 0)
+    this.mdf.loadHistory(this.tapScratch)
   }
 
   /** Moves the filter window to start `delay` samples behind the far reference, shifting the taps with it. */
@@ -925,6 +1258,7 @@ export class EchoCanceller {
       this.loadMdfHistory()
     } else if (this.nlms) this.nlms.setTaps(t, taps)
     this.tail.fill(0)
+    this.lastPartitionPower.fill(0)
   }
 
   /** Tracks the delay estimate: moves the window once the estimate is stable and has moved. */
@@ -939,78 +1273,124 @@ export class EchoCanceller {
     if (Math.abs(target - this.appliedDelay) > (BULK_DELAY_HYSTERESIS_MS * rate) / 1000) this.moveDelay(target)
   }
 
+  /** The linear filter has converged (its echo estimate can be trusted to tell a near talker from echo). */
+  private filterConverged(): boolean {
+    return this.smoothedMic > 0 && this.metrics.linearErleDb >= 6 && (this.adapted || !this.mdf)
+  }
+
+  /** Resets the filter after a runaway (non-finite state or sustained divergence). */
+  private resetFilter(): void {
+    this.metrics.resets++
+    this.mdf?.reset()
+    this.nlms?.reset()
+    if (this.mdf) this.loadMdfHistory()
+    this.resetAdaptation()
+  }
+
   private processBlock(): void {
     const B = this.blockSamples
-    const K = this.bins
     const blockStart = this.sampleCount - B
     this.followDelay()
     const near = this.nearBlock
     const y = this.echoBlock
     const e = this.errorBlock
+    const yb = this.backgroundEcho
+    const eb = this.backgroundError
     if (this.mdf) {
       this.readAligned(blockStart, B, this.farBlock, 0)
-      this.mdf.filter(this.farBlock, near, y, e)
+      this.mdf.filter(this.farBlock, near, y, e, yb, eb)
     } else if (this.nlms) {
       const L = this.nlms.taps
       this.readAligned(blockStart - (L - 1), L - 1 + B, this.farWindow, 0)
       for (let i = 0; i < B; i++) this.farBlock[i] = this.farWindow[L - 1 + i]!
       this.nlms.filter(this.farWindow, near, y, e, B)
+      yb.set(y)
+      eb.set(e)
     }
-    // Block energies.
+    // Block energies: mic, foreground error (the output path), background error and echo, far.
     let sdd = 0
+    let sff = 0
     let see = 0
     let syy = 0
     let sxx = 0
-    let sey = 0
+    let dbf = 0
     let saturated = false
     for (let i = 0; i < B; i++) {
       const d = near[i]!
       sdd += d * d
-      see += e[i]! * e[i]!
-      syy += y[i]! * y[i]!
-      sey += e[i]! * y[i]!
+      sff += e[i]! * e[i]!
+      see += eb[i]! * eb[i]!
+      syy += yb[i]! * yb[i]!
       sxx += this.farBlock[i]! * this.farBlock[i]!
+      const difference = e[i]! - eb[i]!
+      dbf += difference * difference
       if (d >= 0.999 || d <= -0.999) saturated = true
     }
     // Runaway guards (speexdsp's "slapped (reset)"): non-finite state, or a filter that adds lots of energy.
-    if (!(see >= 0 && syy >= 0 && see < 1e6 && syy < 1e6)) {
-      this.metrics.resets++
-      this.mdf?.reset()
-      this.nlms?.reset()
-      this.adapted = false
-      this.sumAdapt = 0
-      this.leak = 1
+    if (!(sff < 1e6 && see < 1e6 && syy < 1e6)) {
+      this.resetFilter()
       for (let i = 0; i < B; i++) {
-        y[i] = 0
-        e[i] = near[i]!
+        y[i] = yb[i] = 0
+        e[i] = eb[i] = near[i]!
       }
-      see = sdd
-      syy = sey = 0
-    } else if (see > 4 * sdd + 1e-6 * B) this.divergentBlocks++
-    else if (see < sdd) this.divergentBlocks = 0
+      sff = see = sdd
+      syy = dbf = 0
+    } else if (sff > 4 * sdd + 1e-6 * B) this.divergentBlocks++
+    else if (sff < sdd) this.divergentBlocks = 0
 
-    this.analyze(e, y, see, syy)
-    if (this.mdf) {
-      if (!saturated && sxx > FAR_SILENT_POWER * B) {
-        this.computeStep(sxx, see, syy, sey)
-        this.mdf.adapt(e, this.step, this.adapted)
+    if (this.mdf) see = this.comparePaths(sff, see, dbf)
+
+    // Double talk suspected: the output error is well above the predicted residual echo, and the adapting background
+    // does not explain it (an echo path change would show as a better background). The leak may not rise then.
+    let syfBlock = 0
+    for (let i = 0; i < B; i++) syfBlock += y[i]! * y[i]!
+    this.leakFrozen = tuning.dtGate > 0 && sff > 4 * (this.leak * syfBlock + this.noiseFloor * B) && !(see < 0.7 * sff)
+
+    // The adapting background explains much of the output error: it is echo (an echo path change), not a talker.
+    const echoDominant = this.mdf !== null && see < 0.5 * sff
+    // Trust in the echo estimate (to tell a near talker from echo): from the first convergence until a reset or a
+    // sustained better background (an echo path change). Double talk does not end it: the background then does worse.
+    this.echoDominantBlocks = echoDominant ? this.echoDominantBlocks + 1 : 0
+    if (this.echoDominantBlocks >= 3) this.trusted = false
+    else if (!this.trusted && this.filterConverged()) this.trusted = true
+    // Suppressor on the output path (foreground): two hops of B/2; the leak regression runs on its spectra.
+    const H = this.suppressor.hop
+    const S = this.suppressor.bins
+    const strength = this.config.postFilterStrength
+    this.blockErrorPower.fill(0)
+    this.blockEchoPower.fill(0)
+    let syf = 0
+    let seyf = 0
+    for (let hop = 0; hop < B; hop += H) {
+      this.suppressor.analyze(e, y, hop)
+      let hopError = 0
+      let hopEcho = 0
+      let sd = 0
+      for (let i = hop; i < hop + H; i++) {
+        hopError += e[i]! * e[i]!
+        hopEcho += y[i]! * y[i]!
+        seyf += e[i]! * y[i]!
+        sd += near[i]! * near[i]!
       }
+      syf += hopEcho
+      this.updateLeak(hopError, hopEcho)
+      for (let k = 0; k < S; k++) {
+        this.blockErrorPower[k] = this.blockErrorPower[k]! + this.suppressor.errorPower[k]!
+        this.blockEchoPower[k] = this.blockEchoPower[k]! + this.suppressor.echoPower[k]!
+      }
+      this.suppressor.synthesize(
+        tuning.leakScale * Math.min(1, 2 * this.leak),
+        strength,
+        this.config.postFilter,
+        echoDominant,
+        this.trusted,
+        this.outputBlock,
+        hop,
+      )
+      this.frameResidual += this.suppressor.residualEnergy
+      this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
+      this.previousMicEnergy = sd
     }
-    this.updateTail()
-    this.suppress()
-
-    // Sustained divergence (1 s): reset the filter.
-    if (this.divergentBlocks * B > this.config.sampleRateHz) {
-      this.metrics.resets++
-      this.mdf?.reset()
-      this.nlms?.reset()
-      if (this.mdf) this.loadMdfHistory()
-      this.adapted = false
-      this.sumAdapt = 0
-      this.divergentBlocks = 0
-    }
-
-    // Output block into the FIFO; frame accumulators (the output lags the input by one block).
     let so = 0
     for (let i = 0; i < B; i++) {
       const v = this.outputBlock[i]!
@@ -1018,48 +1398,103 @@ export class EchoCanceller {
       this.outRing[this.outWrite & this.outMask] = v
       this.outWrite++
     }
-    this.frameMic += this.previousMicEnergy
-    this.previousMicEnergy = sdd
+
+    // Background gradient: the spectrum of [0, e_b]; Valin's step from the output path's spectra.
+    if (this.mdf) {
+      const t = this.rectScratch
+      for (let i = 0; i < B; i++) {
+        t[i] = 0
+        t[B + i] = eb[i]!
+      }
+      this.fft.forward(t, this.errorRect)
+      const adapting = !saturated && sxx > FAR_SILENT_POWER * B
+      if (adapting) this.computeStep(sxx, sff, syf, seyf)
+      this.mdf.adapt(this.errorRect, adapting ? this.step : null, this.adapted)
+    }
+    this.updateTail()
+
+    // Sustained divergence (1 s): reset the filter.
+    if (this.divergentBlocks * B > this.config.sampleRateHz) this.resetFilter()
+
     this.frameOut += so
-    this.frameError += see
-    this.frameEcho += syy
+    this.frameError += sff
     this.frameFar += sxx
-    let residual = 0
-    for (let k = 0; k < K; k++) residual += this.residual[k]!
-    this.frameResidual += residual / (2 * B) // ≈ time-domain energy of the residual echo over the hop
     this.frameBlocks++
   }
 
-  /** Suppressor analysis: sqrt-Hann STFT of e and ŷ over the last two blocks; powers; leak regression (Valin). */
-  private analyze(e: Float64Array, y: Float64Array, see: number, syy: number): void {
+  /**
+   * Two-path decision (speexdsp's TWO_PATH logic): averages of the foreground-minus-background error energy over
+   * ~20 ms and ~60 ms, against their variances (∝ Sff·Dbf). A significantly lower background error copies the
+   * background into the foreground, crossfading the output's echo estimate over the block; a significantly higher
+   * one (double talk disturbed it) puts the background back. Returns the background error energy to adapt with.
+   */
+  private comparePaths(sff: number, see: number, dbf: number): number {
+    const mdf = this.mdf!
     const B = this.blockSamples
-    const K = this.bins
-    const n = 2 * B
-    const w = this.window
-    const et = this.errorTime
-    const yt = this.echoTime
-    et.copyWithin(0, B, n)
-    yt.copyWithin(0, B, n)
-    for (let i = 0; i < B; i++) {
-      et[B + i] = e[i]!
-      yt[B + i] = y[i]!
+    const blockMs = (1000 * B) / this.config.sampleRateHz
+    const a1 = Math.pow(0.6, blockMs / 20)
+    const a2 = Math.pow(0.85, blockMs / 20)
+    const difference = sff - see
+    const spread = sff * (dbf + 1e-10 * B)
+    this.differenceShort = a1 * this.differenceShort + (1 - a1) * difference
+    this.differenceLong = a2 * this.differenceLong + (1 - a2) * difference
+    this.varianceShort = a1 * a1 * this.varianceShort + (1 - a1) * (1 - a1) * spread
+    this.varianceLong = a2 * a2 * this.varianceLong + (1 - a2) * (1 - a2) * spread
+    const ds = this.differenceShort
+    const dl = this.differenceLong
+    const y = this.echoBlock
+    const e = this.errorBlock
+    const yb = this.backgroundEcho
+    const eb = this.backgroundError
+    if (
+      difference * Math.abs(difference) > UPDATE_INSTANT * spread ||
+      ds * Math.abs(ds) > UPDATE_SHORT * this.varianceShort ||
+      dl * Math.abs(dl) > UPDATE_LONG * this.varianceLong
+    ) {
+      mdf.backgroundToForeground()
+      this.debugUpdates++
+      this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
+      // Crossfade the output's echo estimate from the old foreground to the background over the block.
+      for (let i = 0; i < B; i++) {
+        const r = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
+        const v = (1 - r) * y[i]! + r * yb[i]!
+        e[i] = e[i]! + y[i]! - v
+        y[i] = v
+      }
+      return see
     }
-    const s = this.stftScratch
-    for (let i = 0; i < n; i++) s[i] = et[i]! * w[i]!
-    this.fft.forward(s, this.errorSpectrum)
-    for (let i = 0; i < n; i++) s[i] = yt[i]! * w[i]!
-    this.fft.forward(s, this.echoSpectrum)
-    const E = this.errorSpectrum
-    const Y = this.echoSpectrum
-    // Leak regression over bins: Pey = Σ (|E|² − Ē)(|Y|² − Ȳ), Pyy = Σ (|Y|² − Ȳ)² (fluctuations around 1 s means).
-    const average = B / this.config.sampleRateHz / 1 // per block: time constant 1 s
+    if (
+      -difference * Math.abs(difference) > 4 * spread ||
+      -ds * Math.abs(ds) > 4 * this.varianceShort ||
+      -dl * Math.abs(dl) > 4 * this.varianceLong
+    ) {
+      mdf.foregroundToBackground()
+      this.debugResets++
+      this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
+      yb.set(y)
+      eb.set(e)
+      return sff
+    }
+    return see
+  }
+
+  /**
+   * Valin's leakage η, from the output path's spectra of one hop: the regression of the error's spectral power
+   * fluctuations on the echo estimate's, Pey = Σ (|E|² − Ē)(|Y|² − Ȳ), Pyy = Σ (|Y|² − Ȳ)², smoothed at a rate
+   * ∝ (echo-to-error ratio)² (fast when the error is mostly echo, frozen in double talk), at most H/(2·fs) per hop
+   * (~2 s).
+   */
+  private updateLeak(hopError: number, hopEcho: number): void {
+    const H = this.suppressor.hop
+    const S = this.suppressor.bins
+    const Ep = this.suppressor.errorPower
+    const Yp = this.suppressor.echoPower
+    const average = H / this.config.sampleRateHz // 1 s means
     let pey = 0
     let pyy = 0
-    for (let k = 0; k < K; k++) {
-      const ep = E[2 * k]! * E[2 * k]! + E[2 * k + 1]! * E[2 * k + 1]!
-      const yp = Y[2 * k]! * Y[2 * k]! + Y[2 * k + 1]! * Y[2 * k + 1]!
-      this.errorPower[k] = ep
-      this.echoPower[k] = yp
+    for (let k = 0; k < S; k++) {
+      const ep = Ep[k]!
+      const yp = Yp[k]!
       const eh = ep - this.errorMean[k]!
       const yh = yp - this.echoMean[k]!
       pey += eh * yh
@@ -1069,23 +1504,25 @@ export class EchoCanceller {
     }
     pyy = Math.sqrt(pyy)
     pey = pey / (pyy + 1e-30)
-    // Update rate ∝ echo-to-error ratio (fast when the error is mostly echo), at most B/(2·fs) per block (2 s).
-    const betaMax = (0.5 * B) / this.config.sampleRateHz
-    const alpha = see > 1e-12 ? Math.min((4 * betaMax * syy) / see, betaMax) : 0
-    this.pey = (1 - alpha) * this.pey + alpha * pey
-    this.pyy = (1 - alpha) * this.pyy + alpha * pyy
+    const betaMax = (0.5 * H) / this.config.sampleRateHz
+    const ratio = hopError > 1e-12 ? hopEcho / hopError : 0
+    const alpha = Math.min(4 * betaMax * ratio * ratio, betaMax)
+    const nextPey = (1 - alpha) * this.pey + alpha * pey
+    const nextPyy = (1 - alpha) * this.pyy + alpha * pyy
+    if (this.leakFrozen && nextPey * this.pyy > this.pey * nextPyy) return // would rise in double talk
+    this.pey = nextPey
+    this.pyy = nextPyy
     if (this.pyy < 1e-12) this.pyy = 1e-12
     if (this.pey < MIN_LEAK * this.pyy) this.pey = MIN_LEAK * this.pyy
     if (this.pey > this.pyy) this.pey = this.pyy
     this.leak = this.pey / this.pyy
   }
 
-  /** Valin's learning rate per bin, normalized by the far power (speexdsp's power_1). */
+  /** Valin's learning rate per bin for the background, normalized by the far power (speexdsp's power_1). */
   private computeStep(sxx: number, see: number, syy: number, sey: number): void {
     const mdf = this.mdf!
     const K = this.bins
     const step = this.step
-    mdf.updateFarPower()
     const power = mdf.farPower
     let meanPower = 0
     for (let k = 0; k < K; k++) meanPower += power[k]!
@@ -1104,9 +1541,12 @@ export class EchoCanceller {
     const bound = (sey * sey) / (1e-12 + see * syy)
     if (rer < bound) rer = bound
     if (rer > 0.5) rer = 0.5
+    // Per-bin powers of the output path over this block, from the suppressor's bins (MDF bin k ↔ bin k/2).
+    const Ep = this.blockErrorPower
+    const Yp = this.blockEchoPower
     for (let k = 0; k < K; k++) {
-      const ep = this.errorPower[k]! + 1e-12
-      let r = this.leak * this.echoPower[k]!
+      const ep = Ep[k >> 1]! + 1e-20
+      let r = this.leak * Yp[k >> 1]!
       if (r > 0.5 * ep) r = 0.5 * ep
       const mu = Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep)
       step[k] = mu / (power[k]! + floor)
@@ -1114,34 +1554,34 @@ export class EchoCanceller {
   }
 
   /**
-   * Reverberation beyond the filter window: partition M (not modelled) ≈ ρ × partition M−1, driven by the far
-   * block that just left the window; tail(k) = ρ·(tail(k) + |W_{M−1}(k)·X_{M−1}(k)|²) (WebRTC AEC3's reverb model).
+   * Reverberation beyond the filter window: partition M (not modelled) ≈ ρ × partition M−1, driven by the far block
+   * leaving the window; tail(k) = ρ·(tail(k) + |W_{M−1}(k)·X_{M−1}(k)|²) (WebRTC AEC3's reverb model). ρ comes from
+   * the decay of the partition energies over the filter's last quarter. Mapped onto the suppressor's bins.
    */
   private updateTail(): void {
     const mdf = this.mdf
     const K = this.bins
+    const target = this.suppressor.tail
     if (!mdf || mdf.partitions < 4) {
-      this.tail.fill(0)
+      target.fill(0)
       return
     }
     const M = mdf.partitions
     const energy = mdf.partitionEnergy
-    // Decay per partition from the last quarter of the filter's energy profile.
-    const q = Math.max(1, M >> 2)
+    // Decay per partition from partition 1 (after the direct sound) to the last: the late partitions alone sit on the
+    // filter's misadjustment floor and would read as a flat (endless) tail.
+    const first = energy[1]!
     const last = energy[M - 1]!
-    const earlier = energy[M - 1 - q]!
-    if (earlier > 0 && last > 0) {
-      const decay = Math.min(0.98, Math.max(0.3, Math.pow(last / earlier, 1 / q)))
-      this.tailDecay += 0.01 * (decay - this.tailDecay)
+    if (first > 0 && last > 0) {
+      const decay = Math.min(0.95, Math.max(0.2, Math.pow(last / first, 1 / (M - 2))))
+      this.tailDecay += 0.02 * (decay - this.tailDecay)
     }
     const rho = this.tailDecay
     const X = mdf.farSpectraArray
     const xa = mdf.oldestFarAt
-    const W = mdf.weights
+    const W = mdf.foreground
     const wa = (M - 1) * 2 * K
-    // Powers in the rectangular 2B-point domain → the suppressor's sqrt-Hann domain (half the window energy) and the
-    // valid half of the overlap-save output (another half).
-    const scale = 0.25 / (2 * this.blockSamples)
+    // Partition M at block m is partition M−1 of block m−1, one decay step down: T(m) = ρ·(T(m−1) + P_{M−1}(m−1)).
     for (let k = 0; k < K; k++) {
       const xr = X[xa + 2 * k]!
       const xi = X[xa + 2 * k + 1]!
@@ -1149,58 +1589,12 @@ export class EchoCanceller {
       const wi = W[wa + 2 * k + 1]!
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
-      this.tail[k] = rho * (this.tail[k]! + scale * (yr * yr + yi * yi))
+      this.tail[k] = rho * (this.tail[k]! + this.lastPartitionPower[k]!)
+      this.lastPartitionPower[k] = yr * yr + yi * yi
     }
-  }
-
-  /** Residual echo estimate, gains, |Z| ≤ |D| guard, inverse STFT with overlap-add into outputBlock. */
-  private suppress(): void {
-    const B = this.blockSamples
-    const K = this.bins
-    const strength = this.config.postFilterStrength
-    const target = this.config.postFilter ? 1 : 0
-    this.postFilterMix += (target - this.postFilterMix) / TOGGLE_RAMP_BLOCKS
-    if (Math.abs(this.postFilterMix - target) < 1e-3) this.postFilterMix = target
-    const mix = this.postFilterMix * (strength > 0 ? 1 : 0)
-    const floor = Math.pow(10, (SUPPRESSION_FLOOR_DB * strength) / 20)
-    const overestimate = 1 + strength // β: 1 … 2
-    const leak2 = Math.min(1, 2 * this.leak)
-    const E = this.errorSpectrum
-    const Y = this.echoSpectrum
-    const Z = this.outputSpectrum
-    for (let k = 0; k < K; k++) {
-      const ep = this.errorPower[k]!
-      const r = leak2 * this.echoPower[k]! + this.tail[k]!
-      this.residual[k] = r
-      let g = 1 - (overestimate * r) / (ep + 1e-20)
-      if (g < floor) g = floor
-      // Fast attack, slower release (~20 ms) against musical noise.
-      const previous = this.gains[k]!
-      if (g > previous) g = previous + 0.2 * (g - previous)
-      this.gains[k] = g
-      const gain = 1 - mix * (1 - g)
-      let zr = gain * E[2 * k]!
-      let zi = gain * E[2 * k + 1]!
-      // Never louder than the mic in this bin: D = E + Ŷ.
-      const dr = E[2 * k]! + Y[2 * k]!
-      const di = E[2 * k + 1]! + Y[2 * k + 1]!
-      const zp = zr * zr + zi * zi
-      const dp = dr * dr + di * di
-      if (zp > dp) {
-        const c = Math.sqrt(dp / zp)
-        zr *= c
-        zi *= c
-      }
-      Z[2 * k] = zr
-      Z[2 * k + 1] = zi
-    }
-    const s = this.stftScratch
-    this.fft.inverse(Z, s)
-    const w = this.window
-    for (let i = 0; i < B; i++) {
-      this.outputBlock[i] = this.overlap[i]! + s[i]! * w[i]!
-      this.overlap[i] = s[B + i]! * w[B + i]!
-    }
+    // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.
+    const S = this.suppressor.bins
+    for (let k = 0; k < S; k++) target[k] = tuning.tailScale * 0.25 * this.tail[2 * k]!
   }
 
   private updateFrameMetrics(): void {
@@ -1230,7 +1624,7 @@ export class EchoCanceller {
     if (echoActive && nearActive) this.doubleTalkHangover = Math.ceil((0.1 * rate) / samples)
     else if (this.doubleTalkHangover > 0) this.doubleTalkHangover--
     m.doubleTalk = this.doubleTalkHangover > 0
-    const singleTalk = echoActive && !m.doubleTalk && !nearActive
+    const singleTalk = echoActive && !m.doubleTalk && !nearActive && this.suppressor.nearHangover === 0
     if (singleTalk && this.frameOut > 0) {
       const a = 0.2
       this.smoothedMic = (1 - a) * this.smoothedMic + a * this.frameMic
@@ -1244,7 +1638,7 @@ export class EchoCanceller {
     }
     if (this.divergentBlocks * this.blockSamples > 0.25 * rate) m.state = 'diverged'
     else if (this.farSilentFrames * samples > 2 * rate) m.state = 'idle'
-    else if (this.smoothedMic > 0 && m.linearErleDb >= 6 && (this.adapted || !this.mdf)) m.state = 'converged'
+    else if (this.filterConverged()) m.state = 'converged'
     else m.state = 'converging'
   }
 
