@@ -1,0 +1,581 @@
+/**
+ * Pipeline: the voice service's AudioProcessor, stage by stage, at 16 kHz.
+ *
+ * Input path (network → speech recognition), one call of `tick` per frame period:
+ *   near audio: G.711 packets → NetworkReceiver (decode → jitter buffer → PLC → 8→16 kHz)   [packet sources]
+ *               or 16 kHz PCM frames (a WAV replay, the live microphone)                       [PCM sources]
+ *   → echo canceller (against the far-end reference frame of the same tick, when enabled)
+ *   → noise reducer (when enabled)
+ *   → input frame buffer (20 ms framing with latency tracking) and the caller's `out`.
+ * Output path (TTS → network): `pushOutput(tts)` → output frame buffer → `pullOutput` → 16→8 kHz → µ-law;
+ * each frame that goes out is also kept as the echo canceller's far-end reference for the tick it is played in.
+ * A capture's far end (the bot's audio as recorded) is given instead with `pushFarPcm` / `pushFarPacket`.
+ *
+ * Hot reconfiguration: `configure(patch)` validates the patch at once (RangeError naming the field) and applies it
+ * atomically at the next frame boundary; it returns the frame index at which it takes effect. Stage on/off switches
+ * and parameters keep the stages' state (converged echo filter, noise profile, jitter statistics); only a new frame
+ * duration rebuilds the stages.
+ *
+ * Metrics: per-stage processing time (µs, from the injected clock), the latency budget (jitter buffer depth + each
+ * stage's algorithmic delay + framing) against maxLatencyMs, and a health status with reasons in words.
+ * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
+ * frame that is still not finite and counts it).
+ */
+import { EchoCanceller, type EchoEngine } from './echo-canceller'
+import { FrameBuffer } from './frame-buffer'
+import { g711DecodeFloat, g711EncodeFloat, type G711Law } from './g711'
+import type { JitterBufferMode } from './jitter-buffer'
+import { NetworkReceiver, type PullOutcome } from './network-receiver'
+import { NoiseReducer, type NoiseReducerEngine, type NoiseReducerMode } from './noise-reducer'
+import type { PlcMethod } from './plc'
+import { Resampler } from './resampler'
+import { SAMPLE_RATE_16K, SAMPLE_RATE_8K, powerToDb, meanSquare } from './units'
+
+export interface PipelineConfig {
+  /** Frame duration, ms: 10, 20, 30 or 40 (AUDIO_CHUNK_DURATION_MS). Cold: rebuilds the stages. */
+  frameMs: number
+  /** Codec of packets (µ-law for Twilio). */
+  law: G711Law
+  jitterBufferEnabled: boolean
+  jitterMode: JitterBufferMode
+  jitterMinMs: number
+  jitterTargetMs: number
+  jitterMaxMs: number
+  plcMethod: PlcMethod
+  echoCancellationEnabled: boolean
+  echoEngine: EchoEngine
+  /** Echo filter length in taps at 16 kHz (ECHO_FILTER_LENGTH). */
+  echoFilterLength: number
+  echoSuppressorEnabled: boolean
+  echoSuppressorStrength: number
+  echoDelayEstimation: boolean
+  noiseReductionEnabled: boolean
+  noiseEngine: NoiseReducerEngine
+  noiseMode: NoiseReducerMode
+  /** NOISE_REDUCTION_STRENGTH, 0–1. */
+  noiseStrength: number
+  /** Capacity of the framing buffers, ms (AUDIO_BUFFER_DURATION_MS). Cold. */
+  bufferDurationMs: number
+  /** Latency budget, ms (MAX_AUDIO_LATENCY_MS). */
+  maxLatencyMs: number
+}
+
+export const PIPELINE_DEFAULTS: Readonly<PipelineConfig> = {
+  frameMs: 20,
+  law: 'ulaw',
+  jitterBufferEnabled: true,
+  jitterMode: 'adaptive',
+  jitterMinMs: 40,
+  jitterTargetMs: 80,
+  jitterMaxMs: 200,
+  plcMethod: 'pitch',
+  echoCancellationEnabled: true,
+  echoEngine: 'mdf',
+  echoFilterLength: 1024,
+  echoSuppressorEnabled: true,
+  echoSuppressorStrength: 1,
+  echoDelayEstimation: true,
+  noiseReductionEnabled: true,
+  noiseEngine: 'gate',
+  noiseMode: 'stationary',
+  noiseStrength: 0.8,
+  bufferDurationMs: 500,
+  maxLatencyMs: 200,
+}
+
+export type StageName = 'network' | 'echo' | 'noise' | 'framing'
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
+
+export interface LatencyBudget {
+  /** Jitter buffer depth (adaptive), ms; 0 for PCM sources. */
+  jitterBufferMs: number
+  /** PLC + resampler, ms. */
+  networkAlgorithmicMs: number
+  echoMs: number
+  noiseMs: number
+  /** One frame of framing plus the input frame buffer's current latency, ms. */
+  framingMs: number
+  totalMs: number
+  maxMs: number
+}
+
+export interface PipelineMetrics {
+  /** Frames produced by tick(). */
+  frameIndex: number
+  /** Per-stage processing time of the last frame and a running mean, µs. */
+  stageUs: Record<StageName, number>
+  stageMeanUs: Record<StageName, number>
+  latency: LatencyBudget
+  /** Near-end input and processed output levels of the last frame, dBFS. */
+  inputLevelDb: number
+  outputLevelDb: number
+  /** Outcome of the network stage on the last frame (PCM sources: 'ok'). */
+  networkOutcome: PullOutcome
+  /** The far-end reference carried audio in the last frame. */
+  farActive: boolean
+  /** Frames zeroed because they were not finite after a stage (never expected). */
+  nonFiniteFrames: number
+  configApplied: number
+  health: HealthStatus
+  /** Bit set of HEALTH_* problems; healthReasons() puts them in words. */
+  healthFlags: number
+}
+
+export const HEALTH_LATENCY_OVER_BUDGET = 1
+export const HEALTH_PACKET_LOSS = 2
+export const HEALTH_LATE_PACKETS = 4
+export const HEALTH_ECHO_NON_CAUSAL = 8
+export const HEALTH_ECHO_DIVERGED = 16
+export const HEALTH_NON_FINITE = 32
+
+type Validator = (value: unknown) => string | null
+
+const oneOf =
+  (...allowed: readonly (string | number | boolean)[]): Validator =>
+  (value) =>
+    allowed.includes(value as string) ? null : `must be one of ${allowed.join(', ')}`
+const range =
+  (low: number, high: number, integer = false): Validator =>
+  (value) =>
+    typeof value !== 'number' || !Number.isFinite(value) || value < low || value > high
+      ? `is outside ${low}–${high}`
+      : integer && !Number.isInteger(value)
+        ? 'must be a whole number'
+        : null
+const bool: Validator = (value) => (typeof value === 'boolean' ? null : 'must be true or false')
+
+/** Last line of defence: the user-facing checks (with .env names) are in src/shared/config.ts. */
+const VALIDATORS: Record<keyof PipelineConfig, Validator> = {
+  frameMs: oneOf(10, 20, 30, 40),
+  law: oneOf('ulaw', 'alaw'),
+  jitterBufferEnabled: bool,
+  jitterMode: oneOf('adaptive', 'fixed'),
+  jitterMinMs: range(0, 500),
+  jitterTargetMs: range(0, 1000),
+  jitterMaxMs: range(20, 1000),
+  plcMethod: oneOf('pitch', 'spectral', 'linear', 'repeat'),
+  echoCancellationEnabled: bool,
+  echoEngine: oneOf('mdf', 'nlms'),
+  echoFilterLength: range(128, 8192, true),
+  echoSuppressorEnabled: bool,
+  echoSuppressorStrength: range(0, 1),
+  echoDelayEstimation: bool,
+  noiseReductionEnabled: bool,
+  noiseEngine: oneOf('gate', 'subtract'),
+  noiseMode: oneOf('stationary', 'nonstationary'),
+  noiseStrength: range(0, 1),
+  bufferDurationMs: range(40, 10000),
+  maxLatencyMs: range(20, 2000),
+}
+
+/** Throws a RangeError naming the field, the value and the allowed range. */
+export function validatePipelineConfig(config: PipelineConfig): void {
+  for (const key of Object.keys(VALIDATORS) as (keyof PipelineConfig)[]) {
+    const problem = VALIDATORS[key](config[key])
+    if (problem) throw new RangeError(`${key}: ${String(config[key])} ${problem}`)
+  }
+  if (config.jitterTargetMs < config.jitterMinMs || config.jitterTargetMs > config.jitterMaxMs)
+    throw new RangeError(
+      `jitterTargetMs: ${config.jitterTargetMs} is outside ${config.jitterMinMs}–${config.jitterMaxMs} (jitterMinMs–jitterMaxMs)`,
+    )
+  if (config.bufferDurationMs < 2 * config.frameMs)
+    throw new RangeError(
+      `bufferDurationMs: ${config.bufferDurationMs} must hold at least two ${config.frameMs} ms frames`,
+    )
+}
+
+type Clock = () => number
+const defaultClock: Clock = (() => {
+  const performance = (globalThis as { performance?: { now(): number } }).performance
+  return performance ? () => performance.now() : () => Date.now()
+})()
+
+/** A far-end frame counts as active above this power (−70 dBFS). */
+const FAR_ACTIVE_POWER = 1e-7
+
+export class Pipeline {
+  readonly metrics: PipelineMetrics
+  private config: PipelineConfig
+  private pending: Partial<PipelineConfig> | null = null
+  private readonly clock: Clock
+  private frameSamples = 0
+  private frameSamples8k = 0
+  // Stages, rebuilt only when the frame duration or buffer size changes.
+  private receiver!: NetworkReceiver
+  private echo!: EchoCanceller
+  private noise!: NoiseReducer
+  /** Input path framing buffer (processed near end, as the service hands it to speech recognition). */
+  private inputBuffer!: FrameBuffer
+  /** Near-end PCM queue for PCM sources. */
+  private nearQueue!: FrameBuffer
+  /** Far-end reference queue: frames played out (or a capture's far end), read one per tick. */
+  private farQueue!: FrameBuffer
+  /** Output path: TTS audio waiting to be sent, re-framed. */
+  private outputBuffer!: FrameBuffer
+  private downsampler!: Resampler
+  private farUpsampler!: Resampler
+  // Scratch, one frame each.
+  private near!: Float32Array
+  private far!: Float32Array
+  private stage!: Float32Array
+  private outFrame!: Float32Array
+  private out8k!: Float32Array
+  private far8k!: Float32Array
+  private far16k!: Float32Array
+  private hasPacketSource = false
+
+  constructor(config: Partial<PipelineConfig> = {}, clock: Clock = defaultClock) {
+    this.config = { ...PIPELINE_DEFAULTS, ...config }
+    validatePipelineConfig(this.config)
+    this.clock = clock
+    const zeroStages = (): Record<StageName, number> => ({ network: 0, echo: 0, noise: 0, framing: 0 })
+    this.metrics = {
+      frameIndex: 0,
+      stageUs: zeroStages(),
+      stageMeanUs: zeroStages(),
+      latency: {
+        jitterBufferMs: 0,
+        networkAlgorithmicMs: 0,
+        echoMs: 0,
+        noiseMs: 0,
+        framingMs: 0,
+        totalMs: 0,
+        maxMs: this.config.maxLatencyMs,
+      },
+      inputLevelDb: -120,
+      outputLevelDb: -120,
+      networkOutcome: 'idle',
+      farActive: false,
+      nonFiniteFrames: 0,
+      configApplied: 0,
+      health: 'healthy',
+      healthFlags: 0,
+    }
+    this.build()
+  }
+
+  get currentConfig(): Readonly<PipelineConfig> {
+    return this.config
+  }
+
+  /** Samples per frame at 16 kHz. */
+  get frameLength(): number {
+    return this.frameSamples
+  }
+
+  /** The echo canceller, for its metrics and filter response (the UI's echo path view). */
+  get echoCanceller(): EchoCanceller {
+    return this.echo
+  }
+
+  get noiseReducer(): NoiseReducer {
+    return this.noise
+  }
+
+  get networkReceiver(): NetworkReceiver {
+    return this.receiver
+  }
+
+  /**
+   * Validates the patch now (throws RangeError naming the field) and queues it for the next frame boundary.
+   * Returns the frame index at which it takes effect and the keys that change.
+   */
+  configure(patch: Partial<PipelineConfig>): { effectiveFrame: number; changed: (keyof PipelineConfig)[] } {
+    const merged = { ...this.config, ...this.pending, ...patch }
+    validatePipelineConfig(merged)
+    this.pending = { ...this.pending, ...patch }
+    const changed = (Object.keys(patch) as (keyof PipelineConfig)[]).filter((k) => patch[k] !== this.config[k])
+    return { effectiveFrame: this.metrics.frameIndex, changed }
+  }
+
+  /** One G.711 packet of the near end (caller's audio from the network) as it arrives. */
+  pushPacket(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): void {
+    this.hasPacketSource = true
+    this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
+  }
+
+  /** Near-end audio at 16 kHz, any length (re-framed). */
+  pushNearPcm(samples: Float32Array, length = samples.length): void {
+    this.nearQueue.append(samples, 0, length)
+  }
+
+  /** Far-end reference at 16 kHz, any length (re-framed), e.g. a capture's bot track. */
+  pushFarPcm(samples: Float32Array, length = samples.length): void {
+    this.farQueue.append(samples, 0, length)
+  }
+
+  /** Far-end reference as one G.711 packet at 8 kHz (a capture's outbound track), decoded and upsampled. */
+  pushFarPacket(payload: Uint8Array): void {
+    if (payload.length <= this.far8k.length) {
+      g711DecodeFloat(this.config.law, payload, this.far8k, payload.length)
+      const produced = this.farUpsampler.process(this.far8k, this.far16k, payload.length)
+      this.farQueue.append(this.far16k, 0, produced)
+      return
+    }
+    let offset = 0
+    while (offset < payload.length) {
+      const n = Math.min(this.far8k.length, payload.length - offset)
+      g711DecodeFloat(this.config.law, payload.subarray(offset, offset + n), this.far8k, n)
+      const produced = this.farUpsampler.process(this.far8k, this.far16k, n)
+      this.farQueue.append(this.far16k, 0, produced)
+      offset += n
+    }
+  }
+
+  /** TTS audio at 16 kHz for the output path, any length. */
+  pushOutput(samples: Float32Array, length = samples.length): void {
+    this.outputBuffer.append(samples, 0, length)
+  }
+
+  /**
+   * Output path, once per frame period: the next TTS frame → 16→8 kHz → G.711 into codes (frameMs·8 bytes).
+   * The 16 kHz frame becomes the echo canceller's far-end reference. Returns false (codes = silence) when no TTS
+   * audio is waiting.
+   */
+  pullOutput(codes: Uint8Array): boolean {
+    const hasAudio = this.outputBuffer.read(this.outFrame, 0) === 'ok'
+    this.farQueue.write(this.outFrame, 0)
+    const produced = this.downsampler.process(this.outFrame, this.out8k, this.frameSamples)
+    g711EncodeFloat(this.config.law, this.out8k, codes, Math.min(produced, codes.length))
+    return hasAudio
+  }
+
+  /**
+   * Input path, once per frame period: produces exactly one processed 16 kHz frame into out (frameLength samples)
+   * and into the input frame buffer. nowMs is the caller's clock (replay time), used by the jitter buffer.
+   */
+  tick(nowMs: number, out: Float32Array): PullOutcome {
+    if (this.pending) this.applyPending()
+    const m = this.metrics
+    const n = this.frameSamples
+    let t0 = this.clock()
+
+    // 1. Near end: network (packets) or PCM queue.
+    let outcome: PullOutcome = 'ok'
+    if (this.hasPacketSource) outcome = this.receiver.pull(nowMs, this.near)
+    else if (this.nearQueue.read(this.near, 0) !== 'ok') outcome = 'idle'
+    m.networkOutcome = outcome
+    m.inputLevelDb = powerToDb(meanSquare(this.near, 0, n))
+    let t1 = this.clock()
+    this.recordStage('network', t1 - t0)
+
+    // 2. Far-end reference for this frame (silence when none is queued).
+    if (this.farQueue.read(this.far, 0) !== 'ok') this.far.fill(0)
+    m.farActive = meanSquare(this.far, 0, n) > FAR_ACTIVE_POWER
+
+    // 3. Echo cancellation.
+    t0 = t1
+    let current = this.near
+    if (this.config.echoCancellationEnabled) {
+      this.echo.process(current, this.far, this.stage)
+      current = this.stage
+    }
+    t1 = this.clock()
+    this.recordStage('echo', this.config.echoCancellationEnabled ? t1 - t0 : 0)
+
+    // 4. Noise reduction (in place on the stage buffer, or near → stage).
+    t0 = t1
+    if (this.config.noiseReductionEnabled) {
+      this.noise.process(current, this.stage)
+      current = this.stage
+    }
+    t1 = this.clock()
+    this.recordStage('noise', this.config.noiseReductionEnabled ? t1 - t0 : 0)
+
+    // 5. Guard, framing buffer, caller's output.
+    t0 = t1
+    let finite = true
+    for (let i = 0; i < n; i++) {
+      const v = current[i]!
+      if (v !== v || v === Infinity || v === -Infinity) finite = false
+    }
+    if (!finite) {
+      current.fill(0, 0, n)
+      m.nonFiniteFrames++
+    }
+    this.inputBuffer.write(current, nowMs)
+    const copy = Math.min(n, out.length)
+    for (let i = 0; i < copy; i++) out[i] = current[i]!
+    m.outputLevelDb = powerToDb(meanSquare(current, 0, n))
+    this.recordStage('framing', this.clock() - t0)
+
+    m.frameIndex++
+    this.updateLatency()
+    this.updateHealth()
+    return outcome
+  }
+
+  /** Reads the oldest processed frame from the input frame buffer (the service's get_input_audio). */
+  readInput(out: Float32Array, nowMs: number): 'ok' | 'underrun' {
+    return this.inputBuffer.read(out, nowMs)
+  }
+
+  /** Frame buffer metrics of the input path (fill, overruns, latency). */
+  get inputBufferMetrics(): FrameBuffer['metrics'] {
+    return this.inputBuffer.metrics
+  }
+
+  reset(): void {
+    this.receiver.reset()
+    this.echo.reset()
+    this.noise.reset()
+    this.inputBuffer.reset()
+    this.nearQueue.reset()
+    this.farQueue.reset()
+    this.outputBuffer.reset()
+    this.downsampler.reset()
+    this.farUpsampler.reset()
+    this.hasPacketSource = false
+    const m = this.metrics
+    m.frameIndex = 0
+    m.nonFiniteFrames = 0
+    for (const key of Object.keys(m.stageUs) as StageName[]) m.stageUs[key] = m.stageMeanUs[key] = 0
+  }
+
+  private recordStage(stage: StageName, elapsedMs: number): void {
+    const us = elapsedMs * 1000
+    this.metrics.stageUs[stage] = us
+    // Exponential mean over ~100 frames (2 s at 20 ms).
+    const mean = this.metrics.stageMeanUs
+    mean[stage] = this.metrics.frameIndex === 0 ? us : mean[stage] + 0.01 * (us - mean[stage])
+  }
+
+  private applyPending(): void {
+    const patch = this.pending!
+    this.pending = null
+    const previous = this.config
+    this.config = { ...previous, ...patch }
+    this.metrics.configApplied++
+    this.metrics.latency.maxMs = this.config.maxLatencyMs
+    if (this.config.frameMs !== previous.frameMs || this.config.bufferDurationMs !== previous.bufferDurationMs) {
+      this.build()
+      return
+    }
+    const c = this.config
+    this.receiver.configure({
+      law: c.law,
+      plcMethod: c.plcMethod,
+      jitterBufferEnabled: c.jitterBufferEnabled,
+      jitterBuffer: {
+        mode: c.jitterMode,
+        minDelayMs: c.jitterMinMs,
+        targetDelayMs: c.jitterTargetMs,
+        maxDelayMs: c.jitterMaxMs,
+      },
+    })
+    this.echo.configure({
+      engine: c.echoEngine,
+      filterLength: c.echoFilterLength,
+      postFilter: c.echoSuppressorEnabled,
+      postFilterStrength: c.echoSuppressorStrength,
+      delayEstimation: c.echoDelayEstimation,
+    })
+    this.noise.configure({ engine: c.noiseEngine, mode: c.noiseMode, strength: c.noiseStrength })
+  }
+
+  /** Cold path: (re)allocates every stage for the frame duration. */
+  private build(): void {
+    const c = this.config
+    this.frameSamples = (SAMPLE_RATE_16K * c.frameMs) / 1000
+    this.frameSamples8k = (SAMPLE_RATE_8K * c.frameMs) / 1000
+    this.receiver = new NetworkReceiver({
+      law: c.law,
+      outputRateHz: SAMPLE_RATE_16K,
+      plcMethod: c.plcMethod,
+      jitterBufferEnabled: c.jitterBufferEnabled,
+      jitterBuffer: {
+        frameMs: c.frameMs,
+        mode: c.jitterMode,
+        minDelayMs: c.jitterMinMs,
+        targetDelayMs: c.jitterTargetMs,
+        maxDelayMs: c.jitterMaxMs,
+      },
+    })
+    this.echo = new EchoCanceller({
+      sampleRateHz: SAMPLE_RATE_16K,
+      frameSamples: this.frameSamples,
+      filterLength: c.echoFilterLength,
+      engine: c.echoEngine,
+      postFilter: c.echoSuppressorEnabled,
+      postFilterStrength: c.echoSuppressorStrength,
+      delayEstimation: c.echoDelayEstimation,
+    })
+    this.noise = new NoiseReducer({
+      sampleRateHz: SAMPLE_RATE_16K,
+      frameSamples: this.frameSamples,
+      engine: c.noiseEngine,
+      strength: c.noiseStrength,
+      mode: c.noiseMode,
+    })
+    const buffer = (capacityMs: number) =>
+      new FrameBuffer({ sampleRateHz: SAMPLE_RATE_16K, frameMs: c.frameMs, capacityMs, clock: () => 0 })
+    this.inputBuffer = buffer(c.bufferDurationMs)
+    this.nearQueue = buffer(Math.max(c.bufferDurationMs, 2000))
+    this.farQueue = buffer(Math.max(c.bufferDurationMs, 2000))
+    this.outputBuffer = buffer(Math.max(c.bufferDurationMs, 2000))
+    this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
+    this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
+    this.near = new Float32Array(this.frameSamples)
+    this.far = new Float32Array(this.frameSamples)
+    this.stage = new Float32Array(this.frameSamples)
+    this.outFrame = new Float32Array(this.frameSamples)
+    this.out8k = new Float32Array(this.downsampler.maxOutputLength(this.frameSamples))
+    this.far8k = new Float32Array(this.frameSamples8k)
+    this.far16k = new Float32Array(this.farUpsampler.maxOutputLength(this.frameSamples8k))
+  }
+
+  private updateLatency(): void {
+    const latency = this.metrics.latency
+    const c = this.config
+    latency.jitterBufferMs =
+      this.hasPacketSource && c.jitterBufferEnabled ? this.receiver.jitterBuffer.metrics.bufferDelayMs : 0
+    latency.networkAlgorithmicMs = this.hasPacketSource ? this.receiver.metrics.algorithmicDelayMs : 0
+    latency.echoMs = c.echoCancellationEnabled ? (this.echo.delaySamples * 1000) / SAMPLE_RATE_16K : 0
+    latency.noiseMs = c.noiseReductionEnabled ? (this.noise.delaySamples * 1000) / SAMPLE_RATE_16K : 0
+    latency.framingMs = c.frameMs + this.inputBuffer.metrics.latencyCurrentMs
+    latency.totalMs =
+      latency.jitterBufferMs + latency.networkAlgorithmicMs + latency.echoMs + latency.noiseMs + latency.framingMs
+  }
+
+  /** Flags only: no strings on the per-frame path. */
+  private updateHealth(): void {
+    const m = this.metrics
+    const c = this.config
+    let flags = 0
+    if (m.latency.totalMs > c.maxLatencyMs) flags |= HEALTH_LATENCY_OVER_BUDGET
+    if (this.hasPacketSource && c.jitterBufferEnabled) {
+      const jb = this.receiver.jitterBuffer.metrics
+      if (jb.lossRate > 0.05) flags |= HEALTH_PACKET_LOSS
+      if (jb.lateRate > 0.01) flags |= HEALTH_LATE_PACKETS
+    }
+    if (c.echoCancellationEnabled) {
+      if (this.echo.metrics.nonCausal) flags |= HEALTH_ECHO_NON_CAUSAL
+      else if (this.echo.metrics.state === 'diverged') flags |= HEALTH_ECHO_DIVERGED
+    }
+    if (m.nonFiniteFrames > 0) flags |= HEALTH_NON_FINITE
+    m.healthFlags = flags
+    const severe = HEALTH_LATENCY_OVER_BUDGET | HEALTH_PACKET_LOSS | HEALTH_NON_FINITE
+    m.health = flags & severe ? 'unhealthy' : flags ? 'degraded' : 'healthy'
+  }
+
+  /** What is wrong, in words, worst first (empty when healthy). Allocates: call it at UI rate, not per frame. */
+  healthReasons(): string[] {
+    const m = this.metrics
+    const c = this.config
+    const flags = m.healthFlags
+    const reasons: string[] = []
+    if (flags & HEALTH_NON_FINITE) reasons.push(`${m.nonFiniteFrames} frames were not finite and were silenced`)
+    if (flags & HEALTH_LATENCY_OVER_BUDGET)
+      reasons.push(`latency ${m.latency.totalMs.toFixed(0)} ms is over the ${c.maxLatencyMs} ms budget (maxLatencyMs)`)
+    const jb = this.receiver.jitterBuffer.metrics
+    if (flags & HEALTH_PACKET_LOSS)
+      reasons.push(`packet loss ${(100 * jb.lossRate).toFixed(1)} % is above 5 %: concealment will be audible`)
+    if (flags & HEALTH_LATE_PACKETS)
+      reasons.push(`late packets ${(100 * jb.lateRate).toFixed(1)} %: raise jitterTargetMs or jitterMaxMs`)
+    if (flags & HEALTH_ECHO_NON_CAUSAL)
+      reasons.push('echo arrives before its far-end reference: the reference is late, check the far-end routing')
+    if (flags & HEALTH_ECHO_DIVERGED)
+      reasons.push('echo canceller diverged: the echo path changed or double talk is constant')
+    return reasons
+  }
+}

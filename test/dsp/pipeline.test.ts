@@ -1,0 +1,179 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { g711DecodeFloat, g711EncodeFloat } from '../../src/dsp/g711'
+import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
+import { Pipeline, type PipelineConfig } from '../../src/dsp/pipeline'
+import { Resampler } from '../../src/dsp/resampler'
+import { erleDb } from '../helpers/metrics'
+import { echoScene } from '../helpers/scenes'
+import { hasNonFinite, readWavFixture, snrDb, tone } from '../helpers/signals'
+
+const FRAME = 320
+
+/** Runs a PCM scene (near + optional far at 16 kHz) through the pipeline, one tick per frame. */
+function runPcm(pipeline: Pipeline, near: Float32Array, far: Float32Array | null): Float32Array {
+  const frames = Math.floor(near.length / FRAME)
+  const out = new Float32Array(frames * FRAME)
+  for (let f = 0; f < frames; f++) {
+    pipeline.pushNearPcm(near.subarray(f * FRAME, (f + 1) * FRAME))
+    if (far) pipeline.pushFarPcm(far.subarray(f * FRAME, (f + 1) * FRAME))
+    pipeline.tick(f * 20, out.subarray(f * FRAME, (f + 1) * FRAME))
+  }
+  return out
+}
+
+describe('Pipeline', () => {
+  it('passes PCM through bit-exact with every stage off', () => {
+    const pipeline = new Pipeline({ echoCancellationEnabled: false, noiseReductionEnabled: false })
+    const input = tone(440, 16000, 16000, 0.5)
+    const out = runPcm(pipeline, input, null)
+    expect(out).toEqual(input)
+    expect(pipeline.metrics.frameIndex).toBe(50)
+  })
+
+  it('cancels the echo of a far talker in a room (echo scene, defaults)', () => {
+    const scene = echoScene('rt250')
+    const pipeline = new Pipeline()
+    const out = runPcm(pipeline, scene.mic, scene.far)
+    const delay = pipeline.echoCanceller.delaySamples + pipeline.noiseReducer.delaySamples
+    const erle = erleDb(scene.mic, out, scene.farSingleTalkFrames, 2, delay)
+    console.log(`pipeline ERLE on rt250: ${erle.toFixed(1)} dB`)
+    expect(erle).toBeGreaterThan(20)
+    expect(hasNonFinite(out)).toBe(false)
+    expect(pipeline.metrics.latency.totalMs).toBeLessThan(200)
+    expect(pipeline.metrics.latency.echoMs).toBeGreaterThan(0)
+    expect(pipeline.metrics.latency.noiseMs).toBeGreaterThan(0)
+  })
+
+  it('applies a configuration at the next frame boundary, atomically, and rejects bad values by name', () => {
+    const pipeline = new Pipeline({ noiseReductionEnabled: false, echoCancellationEnabled: false })
+    const out = new Float32Array(FRAME)
+    const frame = new Float32Array(FRAME).fill(0.25)
+    pipeline.pushNearPcm(frame)
+    pipeline.tick(0, out)
+    expect(() => pipeline.configure({ noiseStrength: 1.5 })).toThrow(/noiseStrength: 1.5 is outside 0–1/)
+    expect(() => pipeline.configure({ jitterTargetMs: 300 })).toThrow(/jitterTargetMs/)
+    expect(() => pipeline.configure({ echoFilterLength: 64 })).toThrow(/echoFilterLength/)
+    const reply = pipeline.configure({ noiseReductionEnabled: true, noiseStrength: 0.5 })
+    expect(reply.effectiveFrame).toBe(1)
+    expect(reply.changed).toEqual(['noiseReductionEnabled', 'noiseStrength'])
+    expect(pipeline.currentConfig.noiseReductionEnabled).toBe(false) // not before the boundary
+    pipeline.pushNearPcm(frame)
+    pipeline.tick(20, out)
+    expect(pipeline.currentConfig.noiseStrength).toBe(0.5)
+    expect(pipeline.metrics.configApplied).toBe(1)
+    expect(pipeline.metrics.frameIndex).toBe(2) // the session kept running
+  })
+
+  it('keeps the converged echo filter when the filter length changes mid-call', () => {
+    const scene = echoScene('rt250')
+    const pipeline = new Pipeline({ noiseReductionEnabled: false })
+    const half = Math.floor(scene.mic.length / FRAME / 2) * FRAME
+    const out = new Float32Array(scene.mic.length)
+    for (let f = 0; f * FRAME + FRAME <= scene.mic.length; f++) {
+      if (f * FRAME === half) pipeline.configure({ echoFilterLength: 2048 })
+      pipeline.pushNearPcm(scene.mic.subarray(f * FRAME, (f + 1) * FRAME))
+      pipeline.pushFarPcm(scene.far.subarray(f * FRAME, (f + 1) * FRAME))
+      pipeline.tick(f * 20, out.subarray(f * FRAME, (f + 1) * FRAME))
+    }
+    const delay = pipeline.echoCanceller.delaySamples
+    // The half second right after the change: no burst of echo (ERLE stays well above 0).
+    const after = scene.farSingleTalkFrames.filter((f) => f * FRAME >= half && f * FRAME < half + 8000)
+    expect(after.length).toBeGreaterThan(5)
+    expect(erleDb(scene.mic, out, after, 0, delay)).toBeGreaterThan(10)
+  })
+
+  it('runs the network half on a packet source and counts the jitter buffer in the latency budget', () => {
+    const speech = readWavFixture('speech-8k.wav').samples
+    const packets = Math.floor(speech.length / 160)
+    const arrivals = new NetworkSimulator({ profile: 'wifi', seed: 3 }).simulate(makeStream({ count: packets }))
+    const pipeline = new Pipeline({ echoCancellationEnabled: false })
+    const codes = new Uint8Array(160)
+    const out = new Float32Array(FRAME)
+    const ticks = packets + 25
+    let next = 0
+    let maxJitterBufferMs = 0
+    let networkTicks = 0
+    for (let tick = 0; tick < ticks; tick++) {
+      while (next < arrivals.length && arrivals[next]!.arrivalMs <= tick * 20) {
+        const a = arrivals[next++]!
+        g711EncodeFloat('ulaw', speech.subarray(a.index * 160, a.index * 160 + 160), codes)
+        pipeline.pushPacket(codes, a.seq, a.rtpTimestamp, a.arrivalMs)
+      }
+      if (next > 0) networkTicks++ // ticks before the first packet read the (empty) PCM queue
+      pipeline.tick(tick * 20, out)
+      expect(hasNonFinite(out)).toBe(false)
+      maxJitterBufferMs = Math.max(maxJitterBufferMs, pipeline.metrics.latency.jitterBufferMs)
+    }
+    const network = pipeline.networkReceiver.metrics
+    expect(network.framesOut).toBe(networkTicks)
+    expect(network.framesPlayed + network.framesConcealed + network.framesIdle).toBe(networkTicks)
+    expect(network.framesPlayed).toBeGreaterThan(packets * 0.95)
+    expect(maxJitterBufferMs).toBeGreaterThan(0)
+    expect(pipeline.metrics.latency.networkAlgorithmicMs).toBeGreaterThan(3.75)
+    expect(pipeline.metrics.stageMeanUs.network).toBeGreaterThan(0)
+  })
+
+  it('encodes the TTS output path to µ-law and uses what it sent as the echo reference', () => {
+    const pipeline = new Pipeline({ noiseReductionEnabled: false })
+    const tts = tone(500, 16000, 16000, 0.3)
+    pipeline.pushOutput(tts)
+    const codes = new Uint8Array(160)
+    const decoded = new Float32Array(8000)
+    const frame8k = new Float32Array(160)
+    for (let f = 0; f < 50; f++) {
+      expect(pipeline.pullOutput(codes)).toBe(true)
+      g711DecodeFloat('ulaw', codes, frame8k)
+      decoded.set(frame8k, f * 160)
+      // The mic hears the TTS frame just played (a direct echo, 6 dB down).
+      const mic = new Float32Array(FRAME)
+      for (let i = 0; i < FRAME; i++) mic[i] = 0.5 * tts[f * FRAME + i]!
+      pipeline.pushNearPcm(mic)
+      pipeline.tick(f * 20, new Float32Array(FRAME))
+    }
+    expect(pipeline.pullOutput(codes)).toBe(false) // nothing left to send
+    // Reference: the same TTS through a 16→8 kHz resampler of its own; µ-law bounds the SNR (34 dB measured at this level).
+    const expected = new Float32Array(8000)
+    new Resampler({ inputRateHz: 16000, outputRateHz: 8000 }).process(tts, expected)
+    expect(snrDb(expected, decoded)).toBeGreaterThan(30)
+    expect(pipeline.metrics.farActive).toBe(true)
+  })
+
+  it('never outputs NaN under random configuration changes and hostile input', () => {
+    const patch = fc.record(
+      {
+        echoCancellationEnabled: fc.boolean(),
+        noiseReductionEnabled: fc.boolean(),
+        noiseStrength: fc.double({ min: 0, max: 1, noNaN: true }),
+        echoFilterLength: fc.integer({ min: 128, max: 4096 }),
+        echoEngine: fc.constantFrom('mdf' as const, 'nlms' as const),
+        echoSuppressorEnabled: fc.boolean(),
+        noiseMode: fc.constantFrom('stationary' as const, 'nonstationary' as const),
+        plcMethod: fc.constantFrom('pitch' as const, 'repeat' as const, 'spectral' as const, 'linear' as const),
+      },
+      { requiredKeys: [] },
+    )
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(patch, fc.constantFrom(0, 0.5, 1, -1, NaN, Infinity, 1e9), fc.boolean()), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (steps) => {
+          const pipeline = new Pipeline()
+          const out = new Float32Array(FRAME)
+          for (const [config, value, withFar] of steps) {
+            pipeline.configure(config as Partial<PipelineConfig>)
+            for (let f = 0; f < 3; f++) {
+              pipeline.pushNearPcm(new Float32Array(FRAME).fill(value))
+              if (withFar) pipeline.pushFarPcm(new Float32Array(FRAME).fill(Math.sin(f)))
+              pipeline.tick(f * 20, out)
+              expect(hasNonFinite(out)).toBe(false)
+            }
+          }
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+})
