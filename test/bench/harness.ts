@@ -17,10 +17,21 @@ export interface Bench {
   /** Duration of audio in one frame, ms (20 for the pipeline's frames). */
   frameMs: number
   /** Prepares state and returns a function that processes `frames` frames. */
-  setup(): { frames: number; run(): void; extra?: () => Record<string, number> }
+  setup?(): { frames: number; run(): void; extra?: () => Record<string, number> }
+  /**
+   * Instead of setup: figures measured by the bench itself (an external peer's time, quality figures of a scene),
+   * e.g. { usPerFrame, realtimeFactor, erleDb }. Returns null when it cannot run here (a missing peer).
+   */
+  figures?(): BenchFigures | null
 }
 
-export function measure(bench: Bench, minMs = 400): BenchFigures {
+export function measure(bench: Bench, minMs = 400): BenchFigures | null {
+  if (bench.figures) {
+    const figures = bench.figures()
+    if (figures) for (const key of Object.keys(figures)) figures[key] = round(figures[key]!)
+    return figures
+  }
+  if (!bench.setup) throw new Error(`bench ${bench.name} has neither setup nor figures`)
   const { frames, run, extra } = bench.setup()
   // Warm up so the JIT has compiled the hot path.
   const warmStart = performance.now()

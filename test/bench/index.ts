@@ -25,6 +25,7 @@ const results: Record<string, BenchFigures> = {}
 for (const bench of benches) {
   if (filters.length > 0 && !filters.some((f) => bench.name.startsWith(f))) continue
   const figures = measure(bench)
+  if (!figures) continue
   results[bench.name] = figures
   if (!asJson) {
     const extra = Object.entries(figures)
