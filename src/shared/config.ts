@@ -11,11 +11,13 @@
  * Error messages name the key, the .env name, the value and the allowed range, e.g.
  * `jitterBufferTargetMs (JITTER_BUFFER_TARGET_MS): 900 is outside 40–200 ms (JITTER_BUFFER_MIN_MS–JITTER_BUFFER_MAX_MS)`.
  *
- * Text values (.env files, the environment, `--set`) are read by parseSettingText():
- * - booleans: true/false, 1/0, yes/no, on/off, any case;
- * - integers: optional sign and decimal digits only ("80", "+80", "080"); "80.0", "1e3" and "0x10" are refused,
- *   since a ms count or a tap count written like that is a mistake (and the service's int parser refuses most of them);
- * - numbers: decimal notation with an optional exponent ("0.8", ".8", "8e-1"); "0x10", "NaN", "Infinity" are refused;
+ * Text values (.env files, the environment, `--set`) are read by parseSettingText(), accepting what the service's
+ * pydantic settings accept (checked against pydantic 2.13), except non-finite numbers, which no range allows:
+ * - booleans: true/false, 1/0, yes/no, on/off, t/f, y/n, any case;
+ * - integers: decimal digits with an optional sign, `_` between digits and a zero fraction ("80", "+80", "1_000",
+ *   "80.0"); "80.5", "1e3", "0x10" are refused (pydantic refuses them too);
+ * - numbers: decimal notation with an optional exponent ("0.8", ".8", "8.", "8e-1", "1e3"); "0x10", "NaN",
+ *   "Infinity" are refused;
  * - enums: the listed words, any case;
  * - surrounding whitespace is ignored; an empty value is an error, never "unset" (the service's loader refuses it too).
  */
@@ -645,9 +647,9 @@ function unknownError(name: string): SettingError {
  * (type, range, allowed values) and then across fields (jitter min ≤ target ≤ max).
  */
 export function validateSettings(candidate: unknown): SettingsResult {
-  const shape = payloadObject.safeParse(candidate)
-  if (!shape.success) return { ok: false, errors: [shapeError(candidate, 'settings')] }
-  const input = shape.data
+  if (!payloadObject.safeParse(candidate).success) return { ok: false, errors: [shapeError(candidate, 'settings')] }
+  // The own keys as given (zod's copy drops a '__proto__' key, which must be reported, not ignored).
+  const input = candidate as Record<string, unknown>
   const errors: SettingError[] = []
   for (const name of Object.keys(input)) if (!isSettingKey(name)) errors.push(unknownError(name))
   const settings = { ...DEFAULT_SETTINGS } as Record<SettingKey, unknown>
@@ -676,9 +678,8 @@ export function validateSettings(candidate: unknown): SettingsResult {
  * current min and max). Undefined values are ignored. Returns the merged settings and what changed.
  */
 export function validatePatch(current: PipelineSettings, patch: unknown): PatchResult {
-  const shape = payloadObject.safeParse(patch)
-  if (!shape.success) return { ok: false, errors: [shapeError(patch, 'patch')] }
-  const input = shape.data
+  if (!payloadObject.safeParse(patch).success) return { ok: false, errors: [shapeError(patch, 'patch')] }
+  const input = patch as Record<string, unknown>
   const errors: SettingError[] = []
   const merged = { ...current } as Record<SettingKey, unknown>
   const valid = new Set<SettingKey>(SETTING_KEYS)
@@ -717,12 +718,14 @@ export function diffSettings(a: PipelineSettings, b: PipelineSettings): SettingC
 // ---------------------------------------------------------------------------------------------------------------
 // Text values (.env files, the environment, --set)
 
-const BOOLEAN_TRUE = ['true', '1', 'yes', 'on']
-const BOOLEAN_FALSE = ['false', '0', 'no', 'off']
-/** Optional sign, decimal digits: no fraction, no exponent, no hex. */
-const INTEGER_TEXT = /^[+-]?\d+$/
+const BOOLEAN_TRUE = ['true', '1', 'yes', 'on', 't', 'y']
+const BOOLEAN_FALSE = ['false', '0', 'no', 'off', 'f', 'n']
+/** Python-style digits: `_` only between digits ("1_000"). */
+const DIGITS = String.raw`\d+(?:_\d+)*`
+/** Optional sign, digits, an optional all-zero fraction ("80.0", as pydantic's int accepts); no exponent, no hex. */
+const INTEGER_TEXT = new RegExp(String.raw`^[+-]?${DIGITS}(?:\.0+)?$`)
 /** Decimal notation with an optional exponent: "0.8", ".8", "8.", "8e-1"; no hex, no NaN, no Infinity. */
-const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+const NUMBER_TEXT = new RegExp(String.raw`^[+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`)
 
 export type ParsedSettingText = { ok: true; value: PipelineSettings[SettingKey] } | { ok: false; error: SettingError }
 
@@ -754,11 +757,11 @@ export function parseSettingText(key: SettingKey, text: string): ParsedSettingTe
     }
     case 'integer':
       if (!INTEGER_TEXT.test(trimmed)) return fail(`${formatValueForMessage(text)} is not an integer (${allowed})`)
-      value = normaliseValue(Number(trimmed)) as number
+      value = normaliseValue(Number(trimmed.replace(/_/g, ''))) as number
       break
     case 'number':
       if (!NUMBER_TEXT.test(trimmed)) return fail(`${formatValueForMessage(text)} is not a number (${allowed})`)
-      value = normaliseValue(Number(trimmed)) as number
+      value = normaliseValue(Number(trimmed.replace(/_/g, ''))) as number
       break
   }
   // A range error shows the text as written when it reads differently ("1e3" (= 1000) is outside 0–1).
