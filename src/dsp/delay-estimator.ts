@@ -67,23 +67,33 @@ export class RealFft {
     this.half.transform(z, input)
     const c = this.cosTable
     const s = this.sinTable
-    // X[k] = Xe[k] + W^k·Xo[k], Xe = (Z[k] + Z*[h−k])/2, Xo = (Z[k] − Z*[h−k])/2j, W = e^(−2πj/N)
-    for (let k = 0; k <= h; k++) {
-      const a = k === h ? 0 : 2 * k
-      const b = k === 0 ? 0 : 2 * (h - k)
-      const ar = z[a]!
-      const ai = z[a + 1]!
-      const br = z[b]!
-      const bi = z[b + 1]!
+    // X[k] = Xe[k] + W^k·Xo[k], Xe = (Z[k] + Z*[h−k])/2, Xo = (Z[k] − Z*[h−k])/2j, W = e^(−2πj/N). Bins k and h − k
+    // share their inputs (and W^(h−k) = −W^(−k)*), so each pass computes both.
+    spectrum[at] = z[0]! + z[1]!
+    spectrum[at + 1] = 0
+    spectrum[at + 2 * h] = z[0]! - z[1]!
+    spectrum[at + 2 * h + 1] = 0
+    for (let k = 1, m = h - 1; k < m; k++, m--) {
+      const ar = z[2 * k]!
+      const ai = z[2 * k + 1]!
+      const br = z[2 * m]!
+      const bi = z[2 * m + 1]!
       const er = 0.5 * (ar + br)
       const ei = 0.5 * (ai - bi)
       const or = 0.5 * (ai + bi)
       const oi = -0.5 * (ar - br)
       const ck = c[k]!
       const sk = s[k]!
-      spectrum[at + 2 * k] = er + ck * or + sk * oi
-      spectrum[at + 2 * k + 1] = ei + ck * oi - sk * or
+      const u = ck * or + sk * oi
+      const v = ck * oi - sk * or
+      spectrum[at + 2 * k] = er + u
+      spectrum[at + 2 * k + 1] = ei + v
+      spectrum[at + 2 * m] = er - u
+      spectrum[at + 2 * m + 1] = v - ei
     }
+    const q = h >> 1 // bin N/4: W = −j
+    spectrum[at + 2 * q] = z[2 * q]!
+    spectrum[at + 2 * q + 1] = -z[2 * q + 1]!
   }
 
   /** output[0 … N−1] = IDFT(spectrum[at …]) / N, for the spectrum of a real signal (bins 0…N/2). Must not alias. */
@@ -94,12 +104,18 @@ export class RealFft {
     const s = this.sinTable
     const scale = 1 / h
     // Z[k] = Xe[k] + j·Xo[k], Xe = (X[k] + X*[h−k])/2, Xo = (X[k] − X*[h−k])/2 · W^−k; z = IDFT_h(Z) = (x_even, x_odd).
-    // The inverse is a forward transform of conj(Z)/h, conjugated afterwards.
-    for (let k = 0; k < h; k++) {
+    // The inverse is a forward transform of conj(Z)/h, conjugated afterwards; bins k and h − k again in pairs.
+    {
+      const x0 = spectrum[at]!
+      const xh = spectrum[at + 2 * h]!
+      z[0] = 0.5 * (x0 + xh) * scale
+      z[1] = -0.5 * (x0 - xh) * scale
+    }
+    for (let k = 1, m = h - 1; k < m; k++, m--) {
       const ar = spectrum[at + 2 * k]!
       const ai = spectrum[at + 2 * k + 1]!
-      const br = spectrum[at + 2 * (h - k)]!
-      const bi = -spectrum[at + 2 * (h - k) + 1]!
+      const br = spectrum[at + 2 * m]!
+      const bi = -spectrum[at + 2 * m + 1]!
       const er = 0.5 * (ar + br)
       const ei = 0.5 * (ai + bi)
       const dr = 0.5 * (ar - br)
@@ -110,7 +126,12 @@ export class RealFft {
       const oi = dr * sk + di * ck
       z[2 * k] = (er - oi) * scale
       z[2 * k + 1] = -(ei + or) * scale
+      z[2 * m] = (er + oi) * scale
+      z[2 * m + 1] = (ei - or) * scale
     }
+    const q = h >> 1
+    z[2 * q] = spectrum[at + 2 * q]! * scale
+    z[2 * q + 1] = spectrum[at + 2 * q + 1]! * scale
     this.half.transform(output, z)
     for (let i = 1; i < this.size; i += 2) output[i] = -output[i]!
   }
@@ -152,6 +173,8 @@ const BAND_HIGH_BIN = 121
 const SMOOTHING = 1 - 0.064 / 1.5
 /** A hop takes part when its far block is above −60 dBFS (mean square). */
 const FAR_ACTIVE_POWER = 1e-6
+/** Hops between peak searches once the estimate is stable (256 ms). */
+const SEARCH_EVERY_STABLE = 4
 /** Active hops averaged before the first search. */
 const MIN_HOPS = 4
 /** Confidence = (peak-to-RMS ratio of the correlation − NOISE) / SPAN, clamped to 0–1. */
@@ -370,20 +393,24 @@ export class DelayEstimator {
     this.farHead = (this.farHead + parts - 1) % parts
     const farAt = this.farHead * 2 * BINS
     let farEnergy = 0
-    for (let i = P; i < FFT_SIZE; i++) farEnergy += this.farBlock[i]! * this.farBlock[i]!
-    this.fft.forward(this.farBlock, this.farSpectrum)
-    this.farSpectra.set(this.farSpectrum, farAt)
-    // Near: the delayed partition (samples [0, P) of nearBlock), zero-padded in front.
-    for (let i = 0; i < P; i++) {
-      this.paddedNear[i] = 0
-      this.paddedNear[P + i] = this.nearBlock[i]!
+    for (let i = 0; i < FFT_SIZE; i++) farEnergy += this.farBlock[i]! * this.farBlock[i]!
+    if (farEnergy > 0) {
+      this.fft.forward(this.farBlock, this.farSpectrum)
+      this.farSpectra.set(this.farSpectrum, farAt)
+    } else this.farSpectra.fill(0, farAt, farAt + 2 * BINS) // digital silence: skip the transform
+    const active = farEnergy / FFT_SIZE >= FAR_ACTIVE_POWER
+    if (active) {
+      // Near: the delayed partition (samples [0, P) of nearBlock), zero-padded in front.
+      for (let i = 0; i < P; i++) {
+        this.paddedNear[i] = 0
+        this.paddedNear[P + i] = this.nearBlock[i]!
+      }
+      this.fft.forward(this.paddedNear, this.nearSpectrum)
     }
-    this.fft.forward(this.paddedNear, this.nearSpectrum)
     // Shift both blocks: current → previous.
     this.farBlock.copyWithin(0, P, FFT_SIZE)
     this.nearBlock.copyWithin(0, P, FFT_SIZE)
-
-    if (farEnergy / P < FAR_ACTIVE_POWER) return
+    if (!active) return
     // Smooth the cross-spectra S_j ← λ·S_j + Y·X_j* (with 1/n averaging at the start) and the auto-spectra.
     this.activeHops++
     const lambda = Math.min(SMOOTHING, 1 - 1 / this.activeHops)
@@ -416,7 +443,7 @@ export class DelayEstimator {
     // hop (256 ms): the delay moves slowly.
     this.hopsSinceSearch++
     if (this.activeHops < MIN_HOPS) return
-    if (this.estimate.stable && this.hopsSinceSearch < 4) return
+    if (this.estimate.stable && this.hopsSinceSearch < SEARCH_EVERY_STABLE) return
     this.hopsSinceSearch = 0
     this.search()
   }

@@ -139,9 +139,8 @@ const MIN_LEAK = 0.005
 const SUPPRESSION_FLOOR_DB = -45
 const TOGGLE_RAMP_HOPS = 10
 /** Near talker present: error > NEAR_RATIO × (residual echo + noise); the suppressor's mix then, and the hold. */
-let NEAR_RATIO = 4
-let NEAR_MIX = 0
-let NEAR_HANGOVER_HOPS = 25
+const NEAR_RATIO = 4
+const NEAR_HANGOVER_HOPS = 25
 /** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
 const NOISE_RISE = Math.pow(10, 0.3 / 250)
 /** ERLE statistics window (far single-talk frames) and histogram resolution. */
@@ -149,31 +148,8 @@ const ERLE_WINDOW = 500
 const ERLE_HISTOGRAM_MIN_DB = -20
 const ERLE_HISTOGRAM_STEP_DB = 0.5
 const ERLE_HISTOGRAM_BINS = 240
-export const tuning = {
-  instant: 4,
-  short: 2,
-  long: 1,
-  dtGate: 0,
-  tailScale: 1,
-  leakScale: 1,
-  nearRatio: 4,
-  nearMix: 0,
-  nearBeta: 1,
-  nearFloorDb: -10,
-  binRatio: 1e9,
-  hangover: 25,
-}
-let UPDATE_INSTANT = 4
-let UPDATE_SHORT = 2
-let UPDATE_LONG = 1
-export function setTuning(): void {
-  NEAR_HANGOVER_HOPS = tuning.hangover
-  NEAR_RATIO = tuning.nearRatio
-  NEAR_MIX = tuning.nearMix
-  UPDATE_INSTANT = tuning.instant
-  UPDATE_SHORT = tuning.short
-  UPDATE_LONG = tuning.long
-}
+/** Powers below this are flushed to 0 in decaying recursions (denormals cost ~100× per operation). */
+const TINY = 1e-30
 /** Silence threshold of the far end (mean square, −70 dBFS). */
 const FAR_SILENT_POWER = 1e-7
 
@@ -250,6 +226,8 @@ class MdfFilter {
   private readonly proportion: Float64Array
   readonly partitionEnergy: Float64Array
   private blockCount = 0
+  /** Consecutive blocks of digitally silent far end (beyond `partitions`, filtering is skipped). */
+  private silentBlocks = 0
 
   constructor(blockSamples: number, partitions: number, fft: RealFft) {
     this.blockSamples = blockSamples
@@ -308,6 +286,7 @@ class MdfFilter {
     this.farPower.fill(0)
     this.partitionEnergy.fill(0)
     this.blockCount = 0
+    this.silentBlocks = 0
     this.setHead(0)
     this.initialProportion()
   }
@@ -362,7 +341,21 @@ class MdfFilter {
     this.setHead((this.head + M - 1) % M)
     const X = this.farSpectra
     const at0 = this.farOffsets[0]!
-    this.fft.forward(x, X, at0)
+    let energy = 0
+    for (let i = 0; i < 2 * B; i++) energy += x[i]! * x[i]!
+    this.silentBlocks = energy > 0 ? 0 : this.silentBlocks + 1
+    if (this.silentBlocks > M) {
+      // The whole far history in the window is digital silence: both outputs are exactly 0.
+      X.fill(0, at0, at0 + 2 * K)
+      this.farPower.fill(0)
+      backgroundEcho.fill(0)
+      foregroundEcho.fill(0)
+      backgroundError.set(near)
+      foregroundError.set(near)
+      return
+    }
+    if (energy > 0) this.fft.forward(x, X, at0)
+    else X.fill(0, at0, at0 + 2 * K)
     const Yb = this.backgroundSpectrum
     const Yf = this.foregroundSpectrum
     const Wb = this.weights
@@ -414,55 +407,89 @@ class MdfFilter {
   adapt(errorSpectrum: Float64Array, step: Float64Array | null, adapted: boolean): void {
     const K = this.bins
     const M = this.partitions
+    if (this.silentBlocks > M) {
+      this.nextBackground.fill(0)
+      this.nextForeground.fill(0)
+      this.nextPower.fill(0)
+      this.blockCount++
+      return
+    }
     if (step && adapted && (this.blockCount & 3) === 0) this.updateProportion()
-    const constrained = this.blockCount % M
     const X = this.farSpectra
     const Wb = this.weights
     const Wf = this.foreground
     const E = errorSpectrum
+    const offsets = this.farOffsets
+    const proportion = this.proportion
+    // One partition is constrained every other block, in turn: update it over all bins first, then constrain it.
+    const constrained = step && (this.blockCount & 1) === 0 ? (this.blockCount >> 1) % M : -1
+    if (constrained >= 0) {
+      const xa = offsets[constrained]!
+      const wa = constrained * 2 * K
+      const p = proportion[constrained]!
+      for (let k = 0; k < K; k++) {
+        const s = p * step![k]!
+        const i = 2 * k
+        const xr = X[xa + i]!
+        const xi = X[xa + i + 1]!
+        Wb[wa + i] = Wb[wa + i]! + s * (xr * E[i]! + xi * E[i + 1]!)
+        Wb[wa + i + 1] = Wb[wa + i + 1]! + s * (xr * E[i + 1]! - xi * E[i]!)
+      }
+      this.constrain(constrained)
+    }
+    // Bin by bin over the partitions (sums stay in registers): W_j += p_j·step·X_j*·E, then the next block's output
+    // parts Σ_{j≥1} X_{j−1}·W_j of both paths and its normalization Σ_{j≥1} p_j·|X_{j−1}|².
     const nb = this.nextBackground
     const nf = this.nextForeground
     const power = this.nextPower
-    nb.fill(0)
-    nf.fill(0)
-    power.fill(0)
-    for (let j = 0; j < M; j++) {
-      const xa = this.farOffsets[j]!
-      const wa = j * 2 * K
-      if (step) {
-        const p = this.proportion[j]!
-        for (let k = 0; k < K; k++) {
-          const s = p * step[k]!
-          const i = 2 * k
-          const xr = X[xa + i]!
-          const xi = X[xa + i + 1]!
-          const er = E[i]!
-          const ei = E[i + 1]!
-          // X*·E = (xr er + xi ei) + j(xr ei − xi er)
-          Wb[wa + i] = Wb[wa + i]! + s * (xr * er + xi * ei)
-          Wb[wa + i + 1] = Wb[wa + i + 1]! + s * (xr * ei - xi * er)
-        }
-        if (j === constrained) this.constrain(j)
+    for (let k = 0; k < K; k++) {
+      const i = 2 * k
+      const er = E[i]!
+      const ei = E[i + 1]!
+      const stepK = step ? step[k]! : 0
+      let xr = X[offsets[0]! + i]!
+      let xi = X[offsets[0]! + i + 1]!
+      if (stepK !== 0 && constrained !== 0) {
+        const s = proportion[0]! * stepK
+        // X*·E = (xr er + xi ei) + j(xr ei − xi er)
+        Wb[i] = Wb[i]! + s * (xr * er + xi * ei)
+        Wb[i + 1] = Wb[i + 1]! + s * (xr * ei - xi * er)
       }
-      // Next block: partition j sees today's X_{j−1}.
-      if (j > 0) {
-        const xp = this.farOffsets[j - 1]!
-        const pj = this.proportion[j]!
-        for (let k = 0; k < K; k++) {
-          const i = 2 * k
-          const xr = X[xp + i]!
-          const xi = X[xp + i + 1]!
-          const br = Wb[wa + i]!
-          const bi = Wb[wa + i + 1]!
-          const fr = Wf[wa + i]!
-          const fi = Wf[wa + i + 1]!
-          nb[i] = nb[i]! + xr * br - xi * bi
-          nb[i + 1] = nb[i + 1]! + xr * bi + xi * br
-          nf[i] = nf[i]! + xr * fr - xi * fi
-          nf[i + 1] = nf[i + 1]! + xr * fi + xi * fr
-          power[k] = power[k]! + pj * (xr * xr + xi * xi)
+      let br = 0
+      let bi = 0
+      let fr = 0
+      let fi = 0
+      let pk = 0
+      for (let j = 1; j < M; j++) {
+        const pr = xr
+        const pi = xi
+        const xa = offsets[j]!
+        xr = X[xa + i]!
+        xi = X[xa + i + 1]!
+        const w = j * 2 * K + i
+        const p = proportion[j]!
+        let wr = Wb[w]!
+        let wi = Wb[w + 1]!
+        if (stepK !== 0 && j !== constrained) {
+          const s = p * stepK
+          wr += s * (xr * er + xi * ei)
+          wi += s * (xr * ei - xi * er)
+          Wb[w] = wr
+          Wb[w + 1] = wi
         }
+        const gr = Wf[w]!
+        const gi = Wf[w + 1]!
+        br += pr * wr - pi * wi
+        bi += pr * wi + pi * wr
+        fr += pr * gr - pi * gi
+        fi += pr * gi + pi * gr
+        pk += p * (pr * pr + pi * pi)
       }
+      nb[i] = br
+      nb[i + 1] = bi
+      nf[i] = fr
+      nf[i + 1] = fi
+      power[k] = pk
     }
     this.blockCount++
   }
@@ -548,6 +575,7 @@ class MdfFilter {
     // Slot j holds the spectrum of history[end − 2B − jB, end − jB): the next filter() call moves head to M − 1,
     // writes the new spectrum there, and slot j becomes its partition j + 1.
     this.setHead(0)
+    this.silentBlocks = 0
     for (let j = 0; j < M; j++) {
       const start = end - 2 * B - j * B
       for (let i = 0; i < 2 * B; i++) t[i] = start + i >= 0 ? history[start + i]! : 0
@@ -616,10 +644,11 @@ class ResidualSuppressor {
   readonly bins: number
   private readonly fft: RealFft
   private readonly window: Float64Array
-  /** Last 2H samples of e and ŷ, a windowed scratch, spectra of e, ŷ and the output. */
+  /** Last hop of e and ŷ, windowed frames (scratch), spectra of e, ŷ and the output. */
   private readonly errorFrame: Float64Array
   private readonly echoFrame: Float64Array
   private readonly scratch: Float64Array
+  private readonly scratchEcho: Float64Array
   private readonly errorSpectrum: Float64Array
   private readonly echoSpectrum: Float64Array
   private readonly outputSpectrum: Float64Array
@@ -630,8 +659,6 @@ class ResidualSuppressor {
   private readonly residual: Float64Array
   private readonly smoothedError: Float64Array
   private readonly noise: Float64Array
-  private readonly micBin: Float64Array
-  private readonly predictedBin: Float64Array
   private readonly gains: Float64Array
   private readonly overlap: Float64Array
   /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
@@ -649,9 +676,10 @@ class ResidualSuppressor {
     this.fft = new RealFft(n)
     this.window = new Float64Array(n)
     for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
-    this.errorFrame = new Float64Array(n)
-    this.echoFrame = new Float64Array(n)
+    this.errorFrame = new Float64Array(hop)
+    this.echoFrame = new Float64Array(hop)
     this.scratch = new Float64Array(n)
+    this.scratchEcho = new Float64Array(n)
     this.errorSpectrum = new Float64Array(n + 2)
     this.echoSpectrum = new Float64Array(n + 2)
     this.outputSpectrum = new Float64Array(n + 2)
@@ -661,8 +689,6 @@ class ResidualSuppressor {
     this.residual = new Float64Array(this.bins)
     this.smoothedError = new Float64Array(this.bins)
     this.noise = new Float64Array(this.bins)
-    this.micBin = new Float64Array(this.bins)
-    this.predictedBin = new Float64Array(this.bins)
     this.gains = new Float64Array(this.bins)
     this.overlap = new Float64Array(hop)
     this.reset(true)
@@ -675,6 +701,7 @@ class ResidualSuppressor {
       this.errorFrame.byteLength +
       this.echoFrame.byteLength +
       this.scratch.byteLength +
+      this.scratchEcho.byteLength +
       this.errorSpectrum.byteLength +
       this.echoSpectrum.byteLength +
       this.outputSpectrum.byteLength +
@@ -684,8 +711,6 @@ class ResidualSuppressor {
       this.residual.byteLength +
       this.smoothedError.byteLength +
       this.noise.byteLength +
-      this.micBin.byteLength +
-      this.predictedBin.byteLength +
       this.gains.byteLength +
       this.overlap.byteLength +
       8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
@@ -698,8 +723,6 @@ class ResidualSuppressor {
     this.tail.fill(0)
     this.smoothedError.fill(0)
     this.noise.fill(1)
-    this.micBin.fill(0)
-    this.predictedBin.fill(0)
     this.nearHangover = 0
     this.micSmoothed = this.predictedSmoothed = 0
     this.gains.fill(1)
@@ -712,21 +735,24 @@ class ResidualSuppressor {
   analyze(e: Float64Array, y: Float64Array, at: number): void {
     const H = this.hop
     const K = this.bins
-    const n = 2 * H
+    // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
     const ef = this.errorFrame
     const yf = this.echoFrame
-    ef.copyWithin(0, H, n)
-    yf.copyWithin(0, H, n)
-    for (let i = 0; i < H; i++) {
-      ef[H + i] = e[at + i]!
-      yf[H + i] = y[at + i]!
-    }
     const w = this.window
     const s = this.scratch
-    for (let i = 0; i < n; i++) s[i] = ef[i]! * w[i]!
+    const t = this.scratchEcho
+    for (let i = 0; i < H; i++) {
+      s[i] = ef[i]! * w[i]!
+      t[i] = yf[i]! * w[i]!
+      const ev = e[at + i]!
+      const yv = y[at + i]!
+      s[H + i] = ev * w[H + i]!
+      t[H + i] = yv * w[H + i]!
+      ef[i] = ev
+      yf[i] = yv
+    }
     this.fft.forward(s, this.errorSpectrum)
-    for (let i = 0; i < n; i++) s[i] = yf[i]! * w[i]!
-    this.fft.forward(s, this.echoSpectrum)
+    this.fft.forward(t, this.echoSpectrum)
     const E = this.errorSpectrum
     const Y = this.echoSpectrum
     for (let k = 0; k < K; k++) {
@@ -763,7 +789,8 @@ class ResidualSuppressor {
       const i = 2 * k
       const r = leak2 * this.echoPower[k]! + this.tail[k]!
       this.residual[k] = r
-      const smoothed = 0.7 * this.smoothedError[k]! + 0.3 * this.errorPower[k]!
+      let smoothed = 0.7 * this.smoothedError[k]! + 0.3 * this.errorPower[k]!
+      if (smoothed < TINY) smoothed = 0
       this.smoothedError[k] = smoothed
       this.noise[k] = smoothed < this.noise[k]! ? smoothed : this.noise[k]! * NOISE_RISE
       const dr = E[i]! + Y[i]!
@@ -773,25 +800,22 @@ class ResidualSuppressor {
       const predicted = this.echoPower[k]! + r + this.noise[k]!
       micSum += weight * mic
       predictedSum += weight * predicted
-      this.micBin[k] = 0.5 * this.micBin[k]! + 0.5 * mic
-      this.predictedBin[k] = 0.5 * this.predictedBin[k]! + 0.5 * predicted
     }
-    this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum
-    this.predictedSmoothed = 0.5 * this.predictedSmoothed + 0.5 * predictedSum
+    this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum + TINY
+    this.predictedSmoothed = 0.5 * this.predictedSmoothed + 0.5 * predictedSum + TINY
     // Near talker present: the mic holds well more than the echo estimate, the residual and the noise explain, unless
     // the adapting background shows the excess is echo (an echo path change). The suppressor then backs off for
     // 100 ms: in double talk its gains would distort the near talker more than the residual echo it removes.
     if (this.micSmoothed > NEAR_RATIO * this.predictedSmoothed && !echoDominant && converged) {
       this.nearHangover = NEAR_HANGOVER_HOPS
     } else if (this.nearHangover > 0) this.nearHangover--
-    const target = enabled && strength > 0 ? (this.nearHangover > 0 ? NEAR_MIX : 1) : 0
+    const target = enabled && strength > 0 && this.nearHangover === 0 ? 1 : 0
     const rate = target < this.mix ? 0.5 : 1 / TOGGLE_RAMP_HOPS
     this.mix += (target - this.mix) * rate
     if (Math.abs(this.mix - target) < 1e-3) this.mix = target
     const mix = this.mix
-    const near = this.nearHangover > 0
-    const floor = Math.pow(10, ((near ? tuning.nearFloorDb : SUPPRESSION_FLOOR_DB) * strength) / 20)
-    const overestimate = near ? tuning.nearBeta : 1 + strength // β: 1 … 2
+    const floor = Math.pow(10, (SUPPRESSION_FLOOR_DB * strength) / 20)
+    const overestimate = 1 + strength // β: 1 … 2
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const er = E[i]!
@@ -801,8 +825,6 @@ class ResidualSuppressor {
       const ep = this.errorPower[k]!
       let g = 1 - (overestimate * this.residual[k]!) / (ep + 1e-20)
       if (g < floor) g = floor
-      // A bin where the mic clearly exceeds the predicted echo holds a near talker: leave it.
-      if (this.micBin[k]! > tuning.binRatio * this.predictedBin[k]! && !echoDominant) g = 1
       // Fast attack, slower release (~20 ms) against musical noise.
       const previous = this.gains[k]!
       if (g > previous) g = previous + 0.2 * (g - previous)
@@ -921,11 +943,8 @@ export class EchoCanceller {
   /** Tail decay per block (power), smoothed. */
   private tailDecay = 0.6
   private divergentBlocks = 0
-  private leakFrozen = false
   private trusted = false
   private echoDominantBlocks = 0
-  debugUpdates = 0
-  debugResets = 0
 
   // Per-call accumulators and frame statistics.
   private frameMic = 0
@@ -1196,15 +1215,25 @@ export class EchoCanceller {
     if (this.config.delayEstimation) this.estimator.push(near, far, length)
     const ring = this.farRing
     const mask = this.farMask
-    for (let i = 0; i < length; i++) {
-      let f = far[i]!
-      let n = near[i]!
-      if (!(f >= -1 && f <= 1)) f = f > 1 ? 1 : f < -1 ? -1 : 0 // NaN → 0, clamp to [-1, 1]
-      if (!(n >= -1 && n <= 1)) n = n > 1 ? 1 : n < -1 ? -1 : 0
-      ring[this.sampleCount & mask] = f
-      this.sampleCount++
-      this.nearBlock[this.blockFill++] = n
-      if (this.blockFill === B) {
+    const nearBlock = this.nearBlock
+    let i = 0
+    while (i < length) {
+      // Up to the end of the current block; near and far advance together.
+      const chunkEnd = i + Math.min(length - i, B - this.blockFill)
+      let count = this.sampleCount
+      let fill = this.blockFill
+      for (; i < chunkEnd; i++) {
+        let f = far[i]!
+        let n = near[i]!
+        if (!(f >= -1 && f <= 1)) f = f > 1 ? 1 : f < -1 ? -1 : 0 // NaN → 0, clamp to [-1, 1]
+        if (!(n >= -1 && n <= 1)) n = n > 1 ? 1 : n < -1 ? -1 : 0
+        ring[count & mask] = f
+        count++
+        nearBlock[fill++] = n
+      }
+      this.sampleCount = count
+      this.blockFill = fill
+      if (fill === B) {
         this.processBlock()
         this.blockFill = 0
       }
@@ -1222,10 +1251,16 @@ export class EchoCanceller {
   private readAligned(start: number, count: number, dest: Float64Array, at: number): void {
     const ring = this.farRing
     const mask = this.farMask
-    const oldest = this.sampleCount - ring.length
+    const first = start - this.appliedDelay
+    const end = this.sampleCount
+    const oldest = Math.max(0, end - ring.length)
+    if (first >= oldest && first + count <= end) {
+      for (let i = 0; i < count; i++) dest[at + i] = ring[(first + i) & mask]!
+      return
+    }
     for (let i = 0; i < count; i++) {
-      const index = start + i - this.appliedDelay
-      dest[at + i] = index >= 0 && index >= oldest && index < this.sampleCount ? ring[index & mask]! : 0
+      const index = first + i
+      dest[at + i] = index >= oldest && index < end ? ring[index & mask]! : 0
     }
   }
 
@@ -1340,12 +1375,6 @@ export class EchoCanceller {
 
     if (this.mdf) see = this.comparePaths(sff, see, dbf)
 
-    // Double talk suspected: the output error is well above the predicted residual echo, and the adapting background
-    // does not explain it (an echo path change would show as a better background). The leak may not rise then.
-    let syfBlock = 0
-    for (let i = 0; i < B; i++) syfBlock += y[i]! * y[i]!
-    this.leakFrozen = tuning.dtGate > 0 && sff > 4 * (this.leak * syfBlock + this.noiseFloor * B) && !(see < 0.7 * sff)
-
     // The adapting background explains much of the output error: it is echo (an echo path change), not a talker.
     const echoDominant = this.mdf !== null && see < 0.5 * sff
     // Trust in the echo estimate (to tell a near talker from echo): from the first convergence until a reset or a
@@ -1379,7 +1408,7 @@ export class EchoCanceller {
         this.blockEchoPower[k] = this.blockEchoPower[k]! + this.suppressor.echoPower[k]!
       }
       this.suppressor.synthesize(
-        tuning.leakScale * Math.min(1, 2 * this.leak),
+        Math.min(1, 2 * this.leak),
         strength,
         this.config.postFilter,
         echoDominant,
@@ -1447,12 +1476,11 @@ export class EchoCanceller {
     const yb = this.backgroundEcho
     const eb = this.backgroundError
     if (
-      difference * Math.abs(difference) > UPDATE_INSTANT * spread ||
-      ds * Math.abs(ds) > UPDATE_SHORT * this.varianceShort ||
-      dl * Math.abs(dl) > UPDATE_LONG * this.varianceLong
+      difference * Math.abs(difference) > 4 * spread ||
+      ds * Math.abs(ds) > 2 * this.varianceShort ||
+      dl * Math.abs(dl) > this.varianceLong
     ) {
       mdf.backgroundToForeground()
-      this.debugUpdates++
       this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
       // Crossfade the output's echo estimate from the old foreground to the background over the block.
       for (let i = 0; i < B; i++) {
@@ -1469,7 +1497,6 @@ export class EchoCanceller {
       -dl * Math.abs(dl) > 4 * this.varianceLong
     ) {
       mdf.foregroundToBackground()
-      this.debugResets++
       this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
       yb.set(y)
       eb.set(e)
@@ -1499,19 +1526,18 @@ export class EchoCanceller {
       const yh = yp - this.echoMean[k]!
       pey += eh * yh
       pyy += yh * yh
-      this.errorMean[k] = (1 - average) * this.errorMean[k]! + average * ep
-      this.echoMean[k] = (1 - average) * this.echoMean[k]! + average * yp
+      const errorMean = (1 - average) * this.errorMean[k]! + average * ep
+      const echoMean = (1 - average) * this.echoMean[k]! + average * yp
+      this.errorMean[k] = errorMean > TINY ? errorMean : 0
+      this.echoMean[k] = echoMean > TINY ? echoMean : 0
     }
     pyy = Math.sqrt(pyy)
     pey = pey / (pyy + 1e-30)
     const betaMax = (0.5 * H) / this.config.sampleRateHz
     const ratio = hopError > 1e-12 ? hopEcho / hopError : 0
     const alpha = Math.min(4 * betaMax * ratio * ratio, betaMax)
-    const nextPey = (1 - alpha) * this.pey + alpha * pey
-    const nextPyy = (1 - alpha) * this.pyy + alpha * pyy
-    if (this.leakFrozen && nextPey * this.pyy > this.pey * nextPyy) return // would rise in double talk
-    this.pey = nextPey
-    this.pyy = nextPyy
+    this.pey = (1 - alpha) * this.pey + alpha * pey
+    this.pyy = (1 - alpha) * this.pyy + alpha * pyy
     if (this.pyy < 1e-12) this.pyy = 1e-12
     if (this.pey < MIN_LEAK * this.pyy) this.pey = MIN_LEAK * this.pyy
     if (this.pey > this.pyy) this.pey = this.pyy
@@ -1589,12 +1615,13 @@ export class EchoCanceller {
       const wi = W[wa + 2 * k + 1]!
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
-      this.tail[k] = rho * (this.tail[k]! + this.lastPartitionPower[k]!)
+      const tail = rho * (this.tail[k]! + this.lastPartitionPower[k]!)
+      this.tail[k] = tail > TINY ? tail : 0 // decays in far silence: flush before denormals slow everything
       this.lastPartitionPower[k] = yr * yr + yi * yi
     }
     // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.
     const S = this.suppressor.bins
-    for (let k = 0; k < S; k++) target[k] = tuning.tailScale * 0.25 * this.tail[2 * k]!
+    for (let k = 0; k < S; k++) target[k] = 0.25 * this.tail[2 * k]!
   }
 
   private updateFrameMetrics(): void {
