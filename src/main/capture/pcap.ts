@@ -570,7 +570,13 @@ export function pcapCapture(bytes: Uint8Array, file: string, options: LoadCaptur
     }
     build.packets.push(rtp)
   }
-  if (read.frames.length === 0) throw new CaptureError(file, `no packets in the ${kind} file`)
+  if (read.frames.length === 0) {
+    const damage = read.warnings[0]?.slice(file.length + 2)
+    throw new CaptureError(
+      file,
+      damage === undefined ? `no packets in the ${kind} file` : `no packet could be read: ${damage}`,
+    )
+  }
   if (counts.unsupportedLinkTypes.size > 0) {
     const types = [...counts.unsupportedLinkTypes].join(', ')
     if (udpCount === 0)
