@@ -25,15 +25,13 @@ export const validSettings: fc.Arbitrary<PipelineSettings> = fc
     const b = fields.jitterBufferMaxMs as number
     const min = Math.min(a, b)
     const max = Math.max(a, b)
-    return fc
-      .integer({ min, max })
-      .map(
-        (target) =>
-          ({
-            ...fields,
-            jitterBufferMinMs: min,
-            jitterBufferMaxMs: max,
-            jitterBufferTargetMs: target,
-          }) as PipelineSettings,
-      )
+    return fc.integer({ min, max }).map(
+      (target) =>
+        ({
+          ...fields,
+          jitterBufferMinMs: min,
+          jitterBufferMaxMs: max,
+          jitterBufferTargetMs: target,
+        }) as PipelineSettings,
+    )
   })
