@@ -415,6 +415,23 @@ export class Pipeline {
     return this.inputBuffer.metrics
   }
 
+  /**
+   * Bytes of audio state held for this call: every typed array reachable from the pipeline's stages (filters,
+   * spectra, histories, queues). A cold path (walks the object graph).
+   */
+  get stateBytes(): number {
+    const seen = new Set<unknown>()
+    const walk = (value: unknown, depth: number): number => {
+      if (value === null || typeof value !== 'object' || seen.has(value) || depth > 6) return 0
+      seen.add(value)
+      if (ArrayBuffer.isView(value)) return value.byteLength
+      let total = 0
+      for (const key of Object.keys(value)) total += walk((value as Record<string, unknown>)[key], depth + 1)
+      return total
+    }
+    return walk(this, 0)
+  }
+
   reset(): void {
     this.receiver.reset()
     this.echo.reset()
@@ -510,9 +527,9 @@ export class Pipeline {
     const buffer = (capacityMs: number) =>
       new FrameBuffer({ sampleRateHz: SAMPLE_RATE_16K, frameMs: c.frameMs, capacityMs, clock: () => 0 })
     this.inputBuffer = buffer(c.bufferDurationMs)
-    this.nearQueue = buffer(Math.max(c.bufferDurationMs, 2000))
-    this.farQueue = buffer(Math.max(c.bufferDurationMs, 2000))
-    this.outputBuffer = buffer(Math.max(c.bufferDurationMs, 2000))
+    this.nearQueue = buffer(c.bufferDurationMs)
+    this.farQueue = buffer(c.bufferDurationMs)
+    this.outputBuffer = buffer(c.bufferDurationMs)
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
