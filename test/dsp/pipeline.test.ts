@@ -117,11 +117,11 @@ describe('Pipeline', () => {
   it('encodes the TTS output path to µ-law and uses what it sent as the echo reference', () => {
     const pipeline = new Pipeline({ noiseReductionEnabled: false })
     const tts = tone(500, 16000, 16000, 0.3)
-    pipeline.pushOutput(tts)
     const codes = new Uint8Array(160)
     const decoded = new Float32Array(8000)
     const frame8k = new Float32Array(160)
     for (let f = 0; f < 50; f++) {
+      pipeline.pushOutput(tts.subarray(f * FRAME, (f + 1) * FRAME)) // TTS arrives frame by frame
       expect(pipeline.pullOutput(codes)).toBe(true)
       g711DecodeFloat('ulaw', codes, frame8k)
       decoded.set(frame8k, f * 160)
