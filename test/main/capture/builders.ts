@@ -203,6 +203,22 @@ export interface PcapWriteOptions {
   epochMs?: number
 }
 
+/**
+ * epochMs + timeMs as whole seconds and a fraction in 1/units, exact to the unit: the two are added as small numbers
+ * (an epoch in ns would exceed 2^53).
+ */
+function splitTime(epochMs: number, timeMs: number, units: number): [number, number] {
+  const epochSeconds = Math.floor(epochMs / 1000)
+  const relativeMs = epochMs - epochSeconds * 1000 + timeMs
+  let seconds = epochSeconds + Math.floor(relativeMs / 1000)
+  let fraction = Math.round(((relativeMs - Math.floor(relativeMs / 1000) * 1000) / 1000) * units)
+  if (fraction >= units) {
+    seconds++
+    fraction -= units
+  }
+  return [seconds, fraction]
+}
+
 export function writePcap(records: readonly CaptureRecord[], options: PcapWriteOptions = {}): Uint8Array {
   const little = !options.bigEndian
   const snap = options.snapLength ?? 65535
@@ -220,10 +236,9 @@ export function writePcap(records: readonly CaptureRecord[], options: PcapWriteO
   let at = 24
   for (const r of records) {
     const captured = Math.min(r.frame.length, snap)
-    const totalUnits = Math.round(((epochMs + r.timeMs) / 1000) * units)
-    const seconds = Math.floor(totalUnits / units)
+    const [seconds, fraction] = splitTime(epochMs, r.timeMs, units)
     view.setUint32(at, seconds, little)
-    view.setUint32(at + 4, totalUnits - seconds * units, little)
+    view.setUint32(at + 4, fraction, little)
     view.setUint32(at + 8, captured, little)
     view.setUint32(at + 12, r.frame.length, little)
     out.set(r.frame.subarray(0, captured), at + 16)
@@ -296,7 +311,8 @@ export function writePcapng(records: readonly CaptureRecord[], options: PcapngWr
     }
     const body = new Uint8Array(20 + r.frame.length)
     const view = new DataView(body.buffer)
-    const ticks = BigInt(Math.round(((epochMs + r.timeMs) / 1000) * unitsPerSecond))
+    const [seconds, fraction] = splitTime(epochMs, r.timeMs, unitsPerSecond)
+    const ticks = BigInt(seconds) * BigInt(unitsPerSecond) + BigInt(fraction)
     view.setUint32(0, 0, little)
     view.setUint32(4, Number(ticks >> 32n), little)
     view.setUint32(8, Number(ticks & 0xffffffffn), little)
