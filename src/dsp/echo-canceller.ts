@@ -139,8 +139,16 @@ const MIN_LEAK = 0.005
 const SUPPRESSION_FLOOR_DB = -45
 const TOGGLE_RAMP_HOPS = 10
 /** Near talker present: error > NEAR_RATIO × (residual echo + noise); the suppressor's mix then, and the hold. */
+/**
+ * Near talker present: mic power > NEAR_RATIO × (echo estimate + residual + noise) (6 dB), held 100 ms. While no
+ * near talker is present, the error above the noise is treated as residual echo in bins with echo, up to
+ * EXCESS_LIMIT × the echo estimate there once the filter is trusted (a louder excess is a weak near talker's harmonic).
+ */
 const NEAR_RATIO = 4
 const NEAR_HANGOVER_HOPS = 25
+const EXCESS_LIMIT = 4
+/** The background's step floor outside double talk (lets it follow an echo path change before the leak does). */
+const BACKGROUND_MIN_STEP = 0.2
 /** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
 const NOISE_RISE = Math.pow(10, 0.3 / 250)
 /** ERLE statistics window (far single-talk frames) and histogram resolution. */
@@ -816,6 +824,7 @@ class ResidualSuppressor {
     const mix = this.mix
     const floor = Math.pow(10, (SUPPRESSION_FLOOR_DB * strength) / 20)
     const overestimate = 1 + strength // β: 1 … 2
+    const nearFree = this.nearHangover === 0
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const er = E[i]!
@@ -823,7 +832,15 @@ class ResidualSuppressor {
       const yr = Y[i]!
       const yi = Y[i + 1]!
       const ep = this.errorPower[k]!
-      let g = 1 - (overestimate * this.residual[k]!) / (ep + 1e-20)
+      let r = this.residual[k]!
+      // No near talker and echo in this bin: whatever the error holds above the noise is residual echo (this also
+      // covers a filter that is still converging or has lost an echo path change).
+      if (nearFree && this.echoPower[k]! + r > this.noise[k]!) {
+        const excess = ep - this.noise[k]!
+        // ... unless it clearly exceeds the echo estimate itself there: a (weak) near talker's harmonic.
+        if (excess > r && (!converged || excess < EXCESS_LIMIT * (this.echoPower[k]! + r))) r = excess
+      }
+      let g = 1 - (overestimate * r) / (ep + 1e-20)
       if (g < floor) g = floor
       // Fast attack, slower release (~20 ms) against musical noise.
       const previous = this.gains[k]!
@@ -845,9 +862,9 @@ class ResidualSuppressor {
       Z[i] = zr
       Z[i + 1] = zi
     }
-    let residualSum = 0
-    for (let k = 0; k < K; k++) residualSum += (k === 0 || k === K - 1 ? 1 : 2) * this.residual[k]!
-    this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
+    let residualTotal = 0
+    for (let k = 0; k < K; k++) residualTotal += (k === 0 || k === K - 1 ? 1 : 2) * this.residual[k]!
+    this.residualEnergy = residualTotal / n // Parseval over the windowed frame ≈ energy of one hop
     const s = this.scratch
     const w = this.window
     this.fft.inverse(Z, s)
@@ -1380,7 +1397,7 @@ export class EchoCanceller {
     // Trust in the echo estimate (to tell a near talker from echo): from the first convergence until a reset or a
     // sustained better background (an echo path change). Double talk does not end it: the background then does worse.
     this.echoDominantBlocks = echoDominant ? this.echoDominantBlocks + 1 : 0
-    if (this.echoDominantBlocks >= 3) this.trusted = false
+    if (this.echoDominantBlocks >= 3 || !this.filterConverged()) this.trusted = false
     else if (!this.trusted && this.filterConverged()) this.trusted = true
     // Suppressor on the output path (foreground): two hops of B/2; the leak regression runs on its spectra.
     const H = this.suppressor.hop
@@ -1402,7 +1419,8 @@ export class EchoCanceller {
         sd += near[i]! * near[i]!
       }
       syf += hopEcho
-      this.updateLeak(hopError, hopEcho)
+      // The leak regression would read a near talker's power swings as echo leakage: hold it in double talk.
+      if (this.suppressor.nearHangover === 0) this.updateLeak(hopError, hopEcho)
       for (let k = 0; k < S; k++) {
         this.blockErrorPower[k] = this.blockErrorPower[k]! + this.suppressor.errorPower[k]!
         this.blockEchoPower[k] = this.blockEchoPower[k]! + this.suppressor.echoPower[k]!
@@ -1567,6 +1585,9 @@ export class EchoCanceller {
     const bound = (sey * sey) / (1e-12 + see * syy)
     if (rer < bound) rer = bound
     if (rer > 0.5) rer = 0.5
+    // The background may always learn (the foreground only takes it when it does better), except in double talk:
+    // a step floor lets it follow an echo path change before the leak estimate catches up.
+    const minStep = this.suppressor.nearHangover === 0 ? BACKGROUND_MIN_STEP : 0
     // Per-bin powers of the output path over this block, from the suppressor's bins (MDF bin k ↔ bin k/2).
     const Ep = this.blockErrorPower
     const Yp = this.blockEchoPower
@@ -1574,7 +1595,8 @@ export class EchoCanceller {
       const ep = Ep[k >> 1]! + 1e-20
       let r = this.leak * Yp[k >> 1]!
       if (r > 0.5 * ep) r = 0.5 * ep
-      const mu = Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep)
+      let mu = Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep)
+      if (mu < minStep) mu = minStep
       step[k] = mu / (power[k]! + floor)
     }
   }
