@@ -17,7 +17,7 @@
  * duration rebuilds the stages.
  *
  * Metrics: per-stage processing time (µs, from the injected clock), the latency budget (jitter buffer depth + each
- * stage's algorithmic delay + framing) against maxLatencyMs, and a health status with reasons in words.
+ * stage's algorithmic delay + framing) against maxAudioLatencyMs, and a health status with reasons in words.
  * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
  * frame that is still not finite and counts it).
  */
@@ -33,54 +33,57 @@ import { SAMPLE_RATE_16K, SAMPLE_RATE_8K, powerToDb, meanSquare } from './units'
 
 export interface PipelineConfig {
   /** Frame duration, ms: 10, 20, 30 or 40 (AUDIO_CHUNK_DURATION_MS). Cold: rebuilds the stages. */
-  frameMs: number
+  audioChunkDurationMs: number
   /** Codec of packets (µ-law for Twilio). */
   law: G711Law
   jitterBufferEnabled: boolean
-  jitterMode: JitterBufferMode
-  jitterMinMs: number
-  jitterTargetMs: number
-  jitterMaxMs: number
+  jitterBufferMode: JitterBufferMode
+  jitterBufferMinMs: number
+  jitterBufferTargetMs: number
+  jitterBufferMaxMs: number
   plcMethod: PlcMethod
   echoCancellationEnabled: boolean
-  echoEngine: EchoEngine
+  echoCancellationEngine: EchoEngine
   /** Echo filter length in taps at 16 kHz (ECHO_FILTER_LENGTH). */
-  echoFilterLength: number
+  echoFilterLengthTaps: number
   echoSuppressorEnabled: boolean
   echoSuppressorStrength: number
-  echoDelayEstimation: boolean
+  echoDelayEstimationEnabled: boolean
+  /** Largest far-to-near bulk delay the echo canceller searches, ms. Cold (reallocates the canceller). */
+  echoMaxBulkDelayMs: number
   noiseReductionEnabled: boolean
-  noiseEngine: NoiseReducerEngine
-  noiseMode: NoiseReducerMode
+  noiseReductionEngine: NoiseReducerEngine
+  noiseReductionMode: NoiseReducerMode
   /** NOISE_REDUCTION_STRENGTH, 0–1. */
-  noiseStrength: number
+  noiseReductionStrength: number
   /** Capacity of the framing buffers, ms (AUDIO_BUFFER_DURATION_MS). Cold. */
-  bufferDurationMs: number
+  audioBufferDurationMs: number
   /** Latency budget, ms (MAX_AUDIO_LATENCY_MS). */
-  maxLatencyMs: number
+  maxAudioLatencyMs: number
 }
 
 export const PIPELINE_DEFAULTS: Readonly<PipelineConfig> = {
-  frameMs: 20,
+  audioChunkDurationMs: 20,
   law: 'ulaw',
   jitterBufferEnabled: true,
-  jitterMode: 'adaptive',
-  jitterMinMs: 40,
-  jitterTargetMs: 80,
-  jitterMaxMs: 200,
+  jitterBufferMode: 'adaptive',
+  jitterBufferMinMs: 40,
+  jitterBufferTargetMs: 80,
+  jitterBufferMaxMs: 200,
   plcMethod: 'pitch',
   echoCancellationEnabled: true,
-  echoEngine: 'mdf',
-  echoFilterLength: 1024,
+  echoCancellationEngine: 'mdf',
+  echoFilterLengthTaps: 1024,
   echoSuppressorEnabled: true,
   echoSuppressorStrength: 1,
-  echoDelayEstimation: true,
+  echoDelayEstimationEnabled: true,
+  echoMaxBulkDelayMs: 400,
   noiseReductionEnabled: true,
-  noiseEngine: 'gate',
-  noiseMode: 'stationary',
-  noiseStrength: 0.8,
-  bufferDurationMs: 500,
-  maxLatencyMs: 200,
+  noiseReductionEngine: 'gate',
+  noiseReductionMode: 'stationary',
+  noiseReductionStrength: 0.8,
+  audioBufferDurationMs: 500,
+  maxAudioLatencyMs: 200,
 }
 
 export type StageName = 'network' | 'echo' | 'noise' | 'framing'
@@ -146,26 +149,27 @@ const bool: Validator = (value) => (typeof value === 'boolean' ? null : 'must be
 
 /** Last line of defence: the user-facing checks (with .env names) are in src/shared/config.ts. */
 const VALIDATORS: Record<keyof PipelineConfig, Validator> = {
-  frameMs: oneOf(10, 20, 30, 40),
+  audioChunkDurationMs: oneOf(10, 20, 30, 40),
   law: oneOf('ulaw', 'alaw'),
   jitterBufferEnabled: bool,
-  jitterMode: oneOf('adaptive', 'fixed'),
-  jitterMinMs: range(0, 500),
-  jitterTargetMs: range(0, 1000),
-  jitterMaxMs: range(20, 1000),
+  jitterBufferMode: oneOf('adaptive', 'fixed'),
+  jitterBufferMinMs: range(0, 500),
+  jitterBufferTargetMs: range(0, 1000),
+  jitterBufferMaxMs: range(20, 1000),
   plcMethod: oneOf('pitch', 'spectral', 'linear', 'repeat'),
   echoCancellationEnabled: bool,
-  echoEngine: oneOf('mdf', 'nlms'),
-  echoFilterLength: range(128, 8192, true),
+  echoCancellationEngine: oneOf('mdf', 'nlms'),
+  echoFilterLengthTaps: range(128, 8192, true),
   echoSuppressorEnabled: bool,
   echoSuppressorStrength: range(0, 1),
-  echoDelayEstimation: bool,
+  echoDelayEstimationEnabled: bool,
+  echoMaxBulkDelayMs: range(10, 1000, true),
   noiseReductionEnabled: bool,
-  noiseEngine: oneOf('gate', 'subtract'),
-  noiseMode: oneOf('stationary', 'nonstationary'),
-  noiseStrength: range(0, 1),
-  bufferDurationMs: range(40, 10000),
-  maxLatencyMs: range(20, 2000),
+  noiseReductionEngine: oneOf('gate', 'subtract'),
+  noiseReductionMode: oneOf('stationary', 'nonstationary'),
+  noiseReductionStrength: range(0, 1),
+  audioBufferDurationMs: range(40, 10000),
+  maxAudioLatencyMs: range(20, 2000),
 }
 
 /** Throws a RangeError naming the field, the value and the allowed range. */
@@ -174,13 +178,13 @@ export function validatePipelineConfig(config: PipelineConfig): void {
     const problem = VALIDATORS[key](config[key])
     if (problem) throw new RangeError(`${key}: ${String(config[key])} ${problem}`)
   }
-  if (config.jitterTargetMs < config.jitterMinMs || config.jitterTargetMs > config.jitterMaxMs)
+  if (config.jitterBufferTargetMs < config.jitterBufferMinMs || config.jitterBufferTargetMs > config.jitterBufferMaxMs)
     throw new RangeError(
-      `jitterTargetMs: ${config.jitterTargetMs} is outside ${config.jitterMinMs}–${config.jitterMaxMs} (jitterMinMs–jitterMaxMs)`,
+      `jitterBufferTargetMs: ${config.jitterBufferTargetMs} is outside ${config.jitterBufferMinMs}–${config.jitterBufferMaxMs} (jitterBufferMinMs–jitterBufferMaxMs)`,
     )
-  if (config.bufferDurationMs < 2 * config.frameMs)
+  if (config.audioBufferDurationMs < 2 * config.audioChunkDurationMs)
     throw new RangeError(
-      `bufferDurationMs: ${config.bufferDurationMs} must hold at least two ${config.frameMs} ms frames`,
+      `audioBufferDurationMs: ${config.audioBufferDurationMs} must hold at least two ${config.audioChunkDurationMs} ms frames`,
     )
 }
 
@@ -240,7 +244,7 @@ export class Pipeline {
         noiseMs: 0,
         framingMs: 0,
         totalMs: 0,
-        maxMs: this.config.maxLatencyMs,
+        maxMs: this.config.maxAudioLatencyMs,
       },
       inputLevelDb: -120,
       outputLevelDb: -120,
@@ -328,7 +332,7 @@ export class Pipeline {
   }
 
   /**
-   * Output path, once per frame period: the next TTS frame → 16→8 kHz → G.711 into codes (frameMs·8 bytes).
+   * Output path, once per frame period: the next TTS frame → 16→8 kHz → G.711 into codes (audioChunkDurationMs·8 bytes).
    * The 16 kHz frame becomes the echo canceller's far-end reference. Returns false (codes = silence) when no TTS
    * audio is waiting.
    */
@@ -463,8 +467,11 @@ export class Pipeline {
     const previous = this.config
     this.config = { ...previous, ...patch }
     this.metrics.configApplied++
-    this.metrics.latency.maxMs = this.config.maxLatencyMs
-    if (this.config.frameMs !== previous.frameMs || this.config.bufferDurationMs !== previous.bufferDurationMs) {
+    this.metrics.latency.maxMs = this.config.maxAudioLatencyMs
+    if (
+      this.config.audioChunkDurationMs !== previous.audioChunkDurationMs ||
+      this.config.audioBufferDurationMs !== previous.audioBufferDurationMs
+    ) {
       this.build()
       return
     }
@@ -474,62 +481,68 @@ export class Pipeline {
       plcMethod: c.plcMethod,
       jitterBufferEnabled: c.jitterBufferEnabled,
       jitterBuffer: {
-        mode: c.jitterMode,
-        minDelayMs: c.jitterMinMs,
-        targetDelayMs: c.jitterTargetMs,
-        maxDelayMs: c.jitterMaxMs,
+        mode: c.jitterBufferMode,
+        minDelayMs: c.jitterBufferMinMs,
+        targetDelayMs: c.jitterBufferTargetMs,
+        maxDelayMs: c.jitterBufferMaxMs,
       },
     })
     this.echo.configure({
-      engine: c.echoEngine,
-      filterLength: c.echoFilterLength,
+      engine: c.echoCancellationEngine,
+      filterLength: c.echoFilterLengthTaps,
       postFilter: c.echoSuppressorEnabled,
       postFilterStrength: c.echoSuppressorStrength,
-      delayEstimation: c.echoDelayEstimation,
+      delayEstimation: c.echoDelayEstimationEnabled,
+      maxBulkDelayMs: c.echoMaxBulkDelayMs,
     })
-    this.noise.configure({ engine: c.noiseEngine, mode: c.noiseMode, strength: c.noiseStrength })
+    this.noise.configure({
+      engine: c.noiseReductionEngine,
+      mode: c.noiseReductionMode,
+      strength: c.noiseReductionStrength,
+    })
   }
 
   /** Cold path: (re)allocates every stage for the frame duration. */
   private build(): void {
     const c = this.config
-    this.frameSamples = (SAMPLE_RATE_16K * c.frameMs) / 1000
-    this.frameSamples8k = (SAMPLE_RATE_8K * c.frameMs) / 1000
+    this.frameSamples = (SAMPLE_RATE_16K * c.audioChunkDurationMs) / 1000
+    this.frameSamples8k = (SAMPLE_RATE_8K * c.audioChunkDurationMs) / 1000
     this.receiver = new NetworkReceiver({
       law: c.law,
       outputRateHz: SAMPLE_RATE_16K,
       plcMethod: c.plcMethod,
       jitterBufferEnabled: c.jitterBufferEnabled,
       jitterBuffer: {
-        frameMs: c.frameMs,
-        mode: c.jitterMode,
-        minDelayMs: c.jitterMinMs,
-        targetDelayMs: c.jitterTargetMs,
-        maxDelayMs: c.jitterMaxMs,
+        frameMs: c.audioChunkDurationMs,
+        mode: c.jitterBufferMode,
+        minDelayMs: c.jitterBufferMinMs,
+        targetDelayMs: c.jitterBufferTargetMs,
+        maxDelayMs: c.jitterBufferMaxMs,
       },
     })
     this.echo = new EchoCanceller({
       sampleRateHz: SAMPLE_RATE_16K,
       frameSamples: this.frameSamples,
-      filterLength: c.echoFilterLength,
-      engine: c.echoEngine,
+      filterLength: c.echoFilterLengthTaps,
+      engine: c.echoCancellationEngine,
       postFilter: c.echoSuppressorEnabled,
       postFilterStrength: c.echoSuppressorStrength,
-      delayEstimation: c.echoDelayEstimation,
+      delayEstimation: c.echoDelayEstimationEnabled,
+      maxBulkDelayMs: c.echoMaxBulkDelayMs,
     })
     this.noise = new NoiseReducer({
       sampleRateHz: SAMPLE_RATE_16K,
       frameSamples: this.frameSamples,
-      engine: c.noiseEngine,
-      strength: c.noiseStrength,
-      mode: c.noiseMode,
+      engine: c.noiseReductionEngine,
+      strength: c.noiseReductionStrength,
+      mode: c.noiseReductionMode,
     })
     const buffer = (capacityMs: number) =>
-      new FrameBuffer({ sampleRateHz: SAMPLE_RATE_16K, frameMs: c.frameMs, capacityMs, clock: () => 0 })
-    this.inputBuffer = buffer(c.bufferDurationMs)
-    this.nearQueue = buffer(c.bufferDurationMs)
-    this.farQueue = buffer(c.bufferDurationMs)
-    this.outputBuffer = buffer(c.bufferDurationMs)
+      new FrameBuffer({ sampleRateHz: SAMPLE_RATE_16K, frameMs: c.audioChunkDurationMs, capacityMs, clock: () => 0 })
+    this.inputBuffer = buffer(c.audioBufferDurationMs)
+    this.nearQueue = buffer(c.audioBufferDurationMs)
+    this.farQueue = buffer(c.audioBufferDurationMs)
+    this.outputBuffer = buffer(c.audioBufferDurationMs)
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
@@ -549,7 +562,7 @@ export class Pipeline {
     latency.networkAlgorithmicMs = this.hasPacketSource ? this.receiver.metrics.algorithmicDelayMs : 0
     latency.echoMs = c.echoCancellationEnabled ? (this.echo.delaySamples * 1000) / SAMPLE_RATE_16K : 0
     latency.noiseMs = c.noiseReductionEnabled ? (this.noise.delaySamples * 1000) / SAMPLE_RATE_16K : 0
-    latency.framingMs = c.frameMs + this.inputBuffer.metrics.latencyCurrentMs
+    latency.framingMs = c.audioChunkDurationMs + this.inputBuffer.metrics.latencyCurrentMs
     latency.totalMs =
       latency.jitterBufferMs + latency.networkAlgorithmicMs + latency.echoMs + latency.noiseMs + latency.framingMs
   }
@@ -559,7 +572,7 @@ export class Pipeline {
     const m = this.metrics
     const c = this.config
     let flags = 0
-    if (m.latency.totalMs > c.maxLatencyMs) flags |= HEALTH_LATENCY_OVER_BUDGET
+    if (m.latency.totalMs > c.maxAudioLatencyMs) flags |= HEALTH_LATENCY_OVER_BUDGET
     if (this.hasPacketSource && c.jitterBufferEnabled) {
       const jb = this.receiver.jitterBuffer.metrics
       if (jb.lossRate > 0.05) flags |= HEALTH_PACKET_LOSS
@@ -583,12 +596,14 @@ export class Pipeline {
     const reasons: string[] = []
     if (flags & HEALTH_NON_FINITE) reasons.push(`${m.nonFiniteFrames} frames were not finite and were silenced`)
     if (flags & HEALTH_LATENCY_OVER_BUDGET)
-      reasons.push(`latency ${m.latency.totalMs.toFixed(0)} ms is over the ${c.maxLatencyMs} ms budget (maxLatencyMs)`)
+      reasons.push(
+        `latency ${m.latency.totalMs.toFixed(0)} ms is over the ${c.maxAudioLatencyMs} ms budget (maxAudioLatencyMs)`,
+      )
     const jb = this.receiver.jitterBuffer.metrics
     if (flags & HEALTH_PACKET_LOSS)
       reasons.push(`packet loss ${(100 * jb.lossRate).toFixed(1)} % is above 5 %: concealment will be audible`)
     if (flags & HEALTH_LATE_PACKETS)
-      reasons.push(`late packets ${(100 * jb.lateRate).toFixed(1)} %: raise jitterTargetMs or jitterMaxMs`)
+      reasons.push(`late packets ${(100 * jb.lateRate).toFixed(1)} %: raise jitterBufferTargetMs or jitterBufferMaxMs`)
     if (flags & HEALTH_ECHO_NON_CAUSAL)
       reasons.push('echo arrives before its far-end reference: the reference is late, check the far-end routing')
     if (flags & HEALTH_ECHO_DIVERGED)

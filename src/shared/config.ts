@@ -25,6 +25,7 @@ import { z } from 'zod'
 import type { EchoEngine } from '../dsp/echo-canceller'
 import type { JitterBufferMode } from '../dsp/jitter-buffer'
 import type { NoiseReducerEngine, NoiseReducerMode } from '../dsp/noise-reducer'
+import type { PipelineConfig } from '../dsp/pipeline'
 import type { PlcMethod } from '../dsp/plc'
 
 export interface PipelineSettings {
@@ -62,6 +63,18 @@ export interface PipelineSettings {
 }
 
 export type SettingKey = keyof PipelineSettings
+
+/**
+ * The settings are the DSP pipeline's configuration, key for key (the pipeline adds only the codec, `law`), so a
+ * validated settings object or patch goes to Pipeline.configure as it is. This line fails to compile if they drift.
+ */
+export type SettingsMatchPipeline = [PipelineSettings, Omit<PipelineConfig, 'law'>] extends [
+  Omit<PipelineConfig, 'law'>,
+  PipelineSettings,
+]
+  ? true
+  : never
+export const SETTINGS_MATCH_PIPELINE: SettingsMatchPipeline = true
 export type SettingScope = 'service' | 'workbench'
 export type SettingGroup = 'pipeline' | 'jitterBuffer' | 'echo' | 'noise'
 

@@ -97,7 +97,7 @@ const echoBenches: Bench[] = ECHO_CASES.flatMap(({ scene, taps }) => {
       frameMs: 20,
       figures() {
         const s = echoScene(scene)
-        const { out, lag, usPerFrame, pipeline } = runWorkbench(s.mic, s.far, { echoFilterLength: taps })
+        const { out, lag, usPerFrame, pipeline } = runWorkbench(s.mic, s.far, { echoFilterLengthTaps: taps })
         const figures = echoFigures(evaluateEcho(s, out, lag), usPerFrame)
         figures.bulkDelayErrorMs = Math.abs(pipeline.echoCanceller.metrics.bulkDelayMs - s.bulkDelaySamples / 16)
         return figures

@@ -51,16 +51,18 @@ describe('Pipeline', () => {
     const frame = new Float32Array(FRAME).fill(0.25)
     pipeline.pushNearPcm(frame)
     pipeline.tick(0, out)
-    expect(() => pipeline.configure({ noiseStrength: 1.5 })).toThrow(/noiseStrength: 1.5 is outside 0–1/)
-    expect(() => pipeline.configure({ jitterTargetMs: 300 })).toThrow(/jitterTargetMs/)
-    expect(() => pipeline.configure({ echoFilterLength: 64 })).toThrow(/echoFilterLength/)
-    const reply = pipeline.configure({ noiseReductionEnabled: true, noiseStrength: 0.5 })
+    expect(() => pipeline.configure({ noiseReductionStrength: 1.5 })).toThrow(
+      /noiseReductionStrength: 1.5 is outside 0–1/,
+    )
+    expect(() => pipeline.configure({ jitterBufferTargetMs: 300 })).toThrow(/jitterBufferTargetMs/)
+    expect(() => pipeline.configure({ echoFilterLengthTaps: 64 })).toThrow(/echoFilterLengthTaps/)
+    const reply = pipeline.configure({ noiseReductionEnabled: true, noiseReductionStrength: 0.5 })
     expect(reply.effectiveFrame).toBe(1)
-    expect(reply.changed).toEqual(['noiseReductionEnabled', 'noiseStrength'])
+    expect(reply.changed).toEqual(['noiseReductionEnabled', 'noiseReductionStrength'])
     expect(pipeline.currentConfig.noiseReductionEnabled).toBe(false) // not before the boundary
     pipeline.pushNearPcm(frame)
     pipeline.tick(20, out)
-    expect(pipeline.currentConfig.noiseStrength).toBe(0.5)
+    expect(pipeline.currentConfig.noiseReductionStrength).toBe(0.5)
     expect(pipeline.metrics.configApplied).toBe(1)
     expect(pipeline.metrics.frameIndex).toBe(2) // the session kept running
   })
@@ -71,7 +73,7 @@ describe('Pipeline', () => {
     const half = Math.floor(scene.mic.length / FRAME / 2) * FRAME
     const out = new Float32Array(scene.mic.length)
     for (let f = 0; f * FRAME + FRAME <= scene.mic.length; f++) {
-      if (f * FRAME === half) pipeline.configure({ echoFilterLength: 2048 })
+      if (f * FRAME === half) pipeline.configure({ echoFilterLengthTaps: 2048 })
       pipeline.pushNearPcm(scene.mic.subarray(f * FRAME, (f + 1) * FRAME))
       pipeline.pushFarPcm(scene.far.subarray(f * FRAME, (f + 1) * FRAME))
       pipeline.tick(f * 20, out.subarray(f * FRAME, (f + 1) * FRAME))
@@ -144,11 +146,11 @@ describe('Pipeline', () => {
       {
         echoCancellationEnabled: fc.boolean(),
         noiseReductionEnabled: fc.boolean(),
-        noiseStrength: fc.double({ min: 0, max: 1, noNaN: true }),
-        echoFilterLength: fc.integer({ min: 128, max: 4096 }),
-        echoEngine: fc.constantFrom('mdf' as const, 'nlms' as const),
+        noiseReductionStrength: fc.double({ min: 0, max: 1, noNaN: true }),
+        echoFilterLengthTaps: fc.integer({ min: 128, max: 4096 }),
+        echoCancellationEngine: fc.constantFrom('mdf' as const, 'nlms' as const),
         echoSuppressorEnabled: fc.boolean(),
-        noiseMode: fc.constantFrom('stationary' as const, 'nonstationary' as const),
+        noiseReductionMode: fc.constantFrom('stationary' as const, 'nonstationary' as const),
         plcMethod: fc.constantFrom('pitch' as const, 'repeat' as const, 'spectral' as const, 'linear' as const),
       },
       { requiredKeys: [] },
