@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { g711DecodeFloat } from '../../../src/dsp/g711'
+import { NetworkReceiver } from '../../../src/dsp/network-receiver'
 import { loadCaptureSync, parseCapture, type Capture, type PacketTrack } from '../../../src/main/capture'
 import { packetizeG711 } from '../../../src/main/capture/audio'
 import { parseTsharkRtpStreams } from '../../helpers/pcap'
@@ -119,6 +120,23 @@ describe('pcap captures: the demo call', () => {
     const farFrames = packetizeG711(scene.far.subarray(0, 160_000), 'ulaw')
     for (const p of near.packets) expect(p.payload).toEqual(micFrames[(p.seq - 65300 + 65536) % 65536])
     for (const p of far.packets) expect(p.payload).toEqual(farFrames[p.seq - 1000])
+  })
+
+  it("feeds NetworkReceiver as is: the jitter buffer sees the sender's 500 packets, the 491 received and the same jitter", () => {
+    const receiver = new NetworkReceiver({ law: near.law, outputRateHz: 16000 })
+    const out = new Float32Array(320)
+    let next = 0
+    for (let nowMs = 0; nowMs < capture.durationMs + 300; nowMs += near.frameMs) {
+      for (; next < near.packets.length && near.packets[next]!.arrivalMs <= nowMs; next++) {
+        const p = near.packets[next]!
+        receiver.push(p.payload, p.seq, p.rtpTimestamp, p.arrivalMs, p.ssrc)
+      }
+      receiver.pull(nowMs, out)
+    }
+    const m = receiver.jitterBuffer.metrics
+    expect(m.expected).toBe(facts.packetsPerTrack)
+    expect(m.received).toBe(facts.pcap.nearReceived)
+    expect(m.meanJitterMs).toBeCloseTo(capture.streams[0]!.meanJitterMs, 6)
   })
 
   it('reads the pcapng written by editcap (first 400 packets) with the same packets and times', () => {
