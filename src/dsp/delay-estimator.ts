@@ -348,10 +348,13 @@ export class DelayEstimator {
   push(near: ArrayLike<number>, far: ArrayLike<number>, length = Math.min(near.length, far.length)): void {
     const c = this.coefficients
     for (let i = 0; i < length; i++) {
-      const n = near[i]!
-      const f = far[i]!
-      this.boxcarNear += n === n && n > -2 && n < 2 ? n : 0
-      this.boxcarFar += f === f && f > -2 && f < 2 ? f : 0
+      let n = near[i]!
+      let f = far[i]!
+      // As units.sanitize: NaN and ±Infinity → 0, clamp the rest to [-1, 1].
+      if (!(n >= -1 && n <= 1)) n = n > 1 && n !== Infinity ? 1 : n < -1 && n !== -Infinity ? -1 : 0
+      if (!(f >= -1 && f <= 1)) f = f > 1 && f !== Infinity ? 1 : f < -1 && f !== -Infinity ? -1 : 0
+      this.boxcarNear += n
+      this.boxcarFar += f
       if (++this.boxcarCount < this.boxcar) continue
       // One 4 kHz sample: low-pass it (both streams), keep every second one.
       const y4near = this.biquads(c, this.nearState, this.boxcarNear / this.boxcar)

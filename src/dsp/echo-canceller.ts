@@ -1242,8 +1242,9 @@ export class EchoCanceller {
       for (; i < chunkEnd; i++) {
         let f = far[i]!
         let n = near[i]!
-        if (!(f >= -1 && f <= 1)) f = f > 1 ? 1 : f < -1 ? -1 : 0 // NaN → 0, clamp to [-1, 1]
-        if (!(n >= -1 && n <= 1)) n = n > 1 ? 1 : n < -1 ? -1 : 0
+        // As units.sanitize: NaN and ±Infinity → 0, clamp the rest to [-1, 1].
+        if (!(f >= -1 && f <= 1)) f = f > 1 && f !== Infinity ? 1 : f < -1 && f !== -Infinity ? -1 : 0
+        if (!(n >= -1 && n <= 1)) n = n > 1 && n !== Infinity ? 1 : n < -1 && n !== -Infinity ? -1 : 0
         ring[count & mask] = f
         count++
         nearBlock[fill++] = n

@@ -1,7 +1,8 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { EchoCanceller, type EchoCancellerConfig } from '../../src/dsp/echo-canceller'
 import { Random } from '../../src/dsp/random'
-import { erleDb } from '../helpers/metrics'
+import { convergenceTimeS, erleDb, sdrDb } from '../helpers/metrics'
 import { echoScene, type EchoScene } from '../helpers/scenes'
 import { hasNonFinite, readWavFixture } from '../helpers/signals'
 
@@ -19,9 +20,9 @@ function run(
   const out = new Float32Array(mic.length)
   const buffer = new Float32Array(frame)
   for (let start = 0; start + frame <= mic.length; start += frame) {
+    onFrame?.(start / frame)
     aec.process(mic.subarray(start, start + frame), far.subarray(start, start + frame), buffer)
     out.set(buffer, start)
-    onFrame?.(start / frame)
   }
   return out
 }
@@ -59,13 +60,40 @@ function whiteNoiseEcho(
   return { far, mic }
 }
 
-function sceneErle(scene: EchoScene, config: Partial<EchoCancellerConfig>): { erle: number; aec: EchoCanceller } {
-  const aec = new EchoCanceller(config)
-  const out = run(aec, scene.mic, scene.far)
-  return { erle: erleDb(scene.mic, out, scene.farSingleTalkFrames, 2, aec.delaySamples), aec }
+interface SceneRun {
+  scene: EchoScene
+  aec: EchoCanceller
+  out: Float32Array
+  /** ERLE over the far single-talk frames after 2 s (METRICS.md). */
+  erle: number
 }
 
-describe('EchoCanceller (mdf)', () => {
+function runScene(
+  name: Parameters<typeof echoScene>[0],
+  config: Partial<EchoCancellerConfig>,
+  onFrame?: (frame: number, aec: EchoCanceller) => void,
+): SceneRun {
+  const scene = echoScene(name)
+  const aec = new EchoCanceller(config)
+  const out = run(aec, scene.mic, scene.far, onFrame && ((frame) => onFrame(frame, aec)))
+  return { scene, aec, out, erle: erleDb(scene.mic, out, scene.farSingleTalkFrames, 2, aec.delaySamples) }
+}
+
+/** High-frequency (second difference) energy of x over 1 ms windows starting at `from`, dB. */
+function clickProfile(x: Float32Array, from: number, windows: number): number[] {
+  const out: number[] = []
+  for (let w = 0; w < windows; w++) {
+    let e = 0
+    for (let i = from + w * 16; i < from + (w + 1) * 16; i++) {
+      const d = x[i]! - 2 * x[i - 1]! + x[i - 2]!
+      e += d * d
+    }
+    out.push(10 * Math.log10(e + 1e-14))
+  }
+  return out
+}
+
+describe('EchoCanceller: linear filter (mdf)', () => {
   it('converges on white noise through a known echo path to a deep cancellation', () => {
     const { far, mic } = whiteNoiseEcho(3, 300, 0)
     const aec = new EchoCanceller({ postFilter: false, delayEstimation: false })
@@ -75,16 +103,14 @@ describe('EchoCanceller (mdf)', () => {
     expect(aec.metrics.state).toBe('converged')
   })
 
-  it('with the linear filter alone, cancels at least 13 dB of a reverberant room behind a 40 ms delay', () => {
-    const { erle, aec } = sceneErle(echoScene('rt250'), { postFilter: false })
+  it('alone (suppressor off), cancels at least 13 dB of a reverberant room behind a 40 ms delay', () => {
+    const { erle, aec } = runScene('rt250', { postFilter: false })
     expect(erle).toBeGreaterThan(13)
     expect(aec.metrics.linearErleDb).toBeGreaterThan(10)
   })
 
   it('compensates the bulk delay: the filter window starts just before the estimated 40 ms', () => {
-    const scene = echoScene('rt250')
-    const aec = new EchoCanceller({})
-    run(aec, scene.mic, scene.far)
+    const { scene, aec } = runScene('rt250', {})
     expect(Math.abs(aec.metrics.bulkDelayMs - 40)).toBeLessThan(2)
     expect(aec.metrics.delayStable).toBe(true)
     expect(aec.metrics.compensatedDelayMs).toBeGreaterThan(36)
@@ -98,14 +124,69 @@ describe('EchoCanceller (mdf)', () => {
     expect(Math.abs(peak - scene.bulkDelaySamples)).toBeLessThan(16)
   })
 
-  it('with the suppressor, removes at least 20 dB on far single talk of the rt250 scene', () => {
-    const { erle, aec } = sceneErle(echoScene('rt250'), {})
-    expect(erle).toBeGreaterThan(20)
-    expect(aec.metrics.erleMedianDb).toBeGreaterThan(15)
-    expect(aec.metrics.erleMaxDb).toBeGreaterThanOrEqual(aec.metrics.erleMedianDb)
-    expect(aec.metrics.erleMinDb).toBeLessThanOrEqual(aec.metrics.erleMedianDb)
-    expect(aec.metrics.erlDb).toBeGreaterThan(8)
-    expect(aec.metrics.erlDb).toBeLessThan(16)
+  it('finds a 120 ms bulk delay within 2 ms and cancels a long tail better with 4096 taps than with 1024', () => {
+    const short = runScene('longTail', { postFilter: false })
+    const long = runScene('longTail', { postFilter: false, filterLength: 4096 })
+    expect(Math.abs(short.aec.metrics.bulkDelayMs - 120)).toBeLessThan(2)
+    expect(long.aec.filterTaps).toBe(4096)
+    expect(long.erle).toBeGreaterThan(short.erle + 3)
+  })
+})
+
+describe('EchoCanceller: with the residual echo suppressor', () => {
+  it('removes at least 28 dB on far single talk of a reverberant room, and 20 dB within 1 s', () => {
+    const { scene, aec, out, erle } = runScene('rt250', {})
+    expect(erle).toBeGreaterThan(28)
+    expect(convergenceTimeS(scene.mic, out, scene.farSingleTalkFrames, 20, 0, aec.delaySamples)).toBeLessThan(1)
+    const m = aec.metrics
+    expect(m.erleMedianDb).toBeGreaterThan(20)
+    expect(m.erleMaxDb).toBeGreaterThanOrEqual(m.erleMedianDb)
+    expect(m.erleMinDb).toBeLessThanOrEqual(m.erleMedianDb)
+    expect(m.erlDb).toBeGreaterThan(9)
+    expect(m.erlDb).toBeLessThan(15)
+    expect(m.state).toBe('converged')
+  })
+
+  it('removes at least 25 dB of a long tail (RT60 600 ms behind 120 ms) with 1024 taps, 28 dB with 4096', () => {
+    expect(runScene('longTail', {}).erle).toBeGreaterThan(25)
+    expect(runScene('longTail', { filterLength: 4096 }).erle).toBeGreaterThan(28)
+  })
+
+  it('keeps the near talker in double talk and still cancels on far single talk', () => {
+    const { scene, aec, out, erle } = runScene('doubleTalk', {})
+    const lag = aec.delaySamples
+    expect(erle).toBeGreaterThan(28)
+    expect(sdrDb(scene.near, out, scene.doubleTalkFrames, lag)).toBeGreaterThan(17)
+    expect(sdrDb(scene.near, out, scene.nearOnlyFrames, lag)).toBeGreaterThan(25)
+  })
+
+  it('flags double talk on most double-talk frames and almost never on far single talk', () => {
+    const scene = echoScene('doubleTalk')
+    const doubleTalk = new Set(scene.doubleTalkFrames)
+    const singleTalk = new Set(scene.farSingleTalkFrames.filter((f) => f > 150))
+    let hits = 0
+    let falseAlarms = 0
+    const aec = new EchoCanceller({})
+    run(aec, scene.mic, scene.far, (frame) => {
+      // metrics describe the frame processed just before this one
+      if (doubleTalk.has(frame - 1) && aec.metrics.doubleTalk) hits++
+      if (singleTalk.has(frame - 1) && aec.metrics.doubleTalk) falseAlarms++
+    })
+    expect(hits / doubleTalk.size).toBeGreaterThan(0.5)
+    expect(falseAlarms / singleTalk.size).toBeLessThan(0.05)
+  })
+
+  it('is back to 20 dB within 0.5 s of an echo path change', () => {
+    const { scene, aec, out } = runScene('pathChange', {})
+    const at = scene.pathChangeAtS!
+    const time = convergenceTimeS(scene.mic, out, scene.farSingleTalkFrames, 20, at, aec.delaySamples) - at
+    expect(time).toBeLessThan(0.5)
+  })
+
+  it('reports a 100 ppm clock drift within 30 ppm', () => {
+    const { aec } = runScene('drift100ppm', {})
+    expect(Math.abs(aec.metrics.driftPpm - 100)).toBeLessThan(30)
+    expect(aec.metrics.bulkDelayMs).toBeGreaterThan(44) // 40 ms + 6 ms of drift over the minute
   })
 
   it('passes the near end through untouched when the far end is silent', () => {
@@ -121,7 +202,79 @@ describe('EchoCanceller (mdf)', () => {
     expect(Math.abs(erleOver(near, out, lag, 0, 3.9))).toBeLessThan(0.1)
     expect(aec.metrics.state).toBe('idle')
   })
+})
 
+describe('EchoCanceller: hot reconfiguration', () => {
+  it('keeps the converged taps when the filter length grows or shrinks', () => {
+    const scene = echoScene('rt250')
+    const grow = new EchoCanceller({})
+    const before = new Float32Array(8192)
+    const after = new Float32Array(8192)
+    let taps = 0
+    run(grow, scene.mic.subarray(0, RATE * 6), scene.far.subarray(0, RATE * 6))
+    taps = grow.getFilterResponse(before)
+    grow.configure({ filterLength: 2048 })
+    expect(grow.filterTaps).toBe(2048)
+    expect(grow.getFilterResponse(after)).toBe(taps + 1024)
+    for (let i = 0; i < taps; i++) expect(after[i]!).toBeCloseTo(before[i]!, 6)
+    for (let i = taps; i < taps + 1024; i++) expect(Math.abs(after[i]!)).toBe(0)
+    grow.configure({ filterLength: 512 })
+    expect(grow.getFilterResponse(after)).toBe(taps - 512)
+    for (let i = 0; i < taps - 512; i++) expect(after[i]!).toBeCloseTo(before[i]!, 6)
+  })
+
+  it('changes the filter length mid-call without losing the cancellation', () => {
+    const reference = runScene('rt250', {})
+    for (const filterLength of [2048, 512]) {
+      const changed = runScene('rt250', {}, (frame, aec) => {
+        if (frame === 300) aec.configure({ filterLength })
+      })
+      const lag = changed.aec.delaySamples
+      // The second after the change stays within a few dB of the uninterrupted run.
+      expect(erleOver(changed.scene.mic, changed.out, lag, 6, 7)).toBeGreaterThan(
+        erleOver(reference.scene.mic, reference.out, lag, 6, 7) - 6,
+      )
+    }
+  })
+
+  it('switches engines (mdf → nlms → mdf) without a burst of echo or a click', () => {
+    const scene = echoScene('rt250')
+    const mic = scene.mic.subarray(0, RATE * 8)
+    const far = scene.far.subarray(0, RATE * 8)
+    const aec = new EchoCanceller({})
+    const out = run(aec, mic, far, (frame) => {
+      if (frame === 300) aec.configure({ engine: 'nlms' })
+      if (frame === 350) aec.configure({ engine: 'mdf' })
+    })
+    const lag = aec.delaySamples
+    expect(hasNonFinite(out)).toBe(false)
+    // The NLMS inherits the converged taps: no re-convergence burst after either switch.
+    expect(erleOver(mic, out, lag, 6, 6.5)).toBeGreaterThan(15)
+    expect(erleOver(mic, out, lag, 7, 7.5)).toBeGreaterThan(15)
+    expect(aec.metrics.state).toBe('converged')
+  })
+
+  it('toggles the suppressor with a ramp: no click, no non-finite sample', () => {
+    const on = runScene('rt250', {}).out
+    const off = runScene('rt250', { postFilter: false }).out
+    for (const [first, second] of [
+      [false, true],
+      [true, false],
+    ] as const) {
+      const toggled = runScene('rt250', { postFilter: first }, (frame, aec) => {
+        if (frame === 300) aec.configure({ postFilter: second })
+      }).out
+      expect(hasNonFinite(toggled)).toBe(false)
+      const at = 300 * FRAME
+      const t = clickProfile(toggled, at, 60)
+      const a = clickProfile(on, at, 60)
+      const b = clickProfile(off, at, 60)
+      for (let w = 0; w < t.length; w++) expect(t[w]!).toBeLessThan(Math.max(a[w]!, b[w]!) + 3)
+    }
+  })
+})
+
+describe('EchoCanceller: robustness', () => {
   it('adds at most 10 ms of latency (one 8 ms block at 20 ms frames), and exactly delaySamples', () => {
     for (const frame of [160, 320, 480]) {
       const aec = new EchoCanceller({ frameSamples: frame })
@@ -153,7 +306,59 @@ describe('EchoCanceller (mdf)', () => {
     expect(erleOver(mic, out, aec.delaySamples, 1.5, 2)).toBeGreaterThan(20)
   })
 
-  it('rejects out-of-range configuration by field name', () => {
+  it('property: any input (silence, full-scale squares, DC, noise, NaN/Infinity) gives finite output no louder than the mic + 1 dB', () => {
+    const kinds = ['silence', 'square', 'dc', 'noise', 'bad', 'speech'] as const
+    const speech = readWavFixture('far-talker-16k.wav').samples
+    const make = (kind: (typeof kinds)[number], n: number, seed: number, level: number): Float32Array => {
+      const random = new Random(seed)
+      const x = new Float32Array(n)
+      const offset = random.int(0, speech.length - n - 1)
+      const period = random.int(8, 400)
+      for (let i = 0; i < n; i++) {
+        if (kind === 'square') x[i] = i % period < period / 2 ? level : -level
+        else if (kind === 'dc') x[i] = level
+        else if (kind === 'noise') x[i] = level * random.normal()
+        else if (kind === 'speech') x[i] = speech[offset + i]! * level * 2
+        else if (kind === 'bad') x[i] = random.next() < 0.01 ? [NaN, Infinity, -Infinity, 3][random.int(0, 3)]! : 0.1
+      }
+      return x
+    }
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...kinds),
+        fc.constantFrom(...kinds),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        fc.constantFrom(160, 320, 480),
+        fc.constantFrom(128, 1024, 2048),
+        fc.constantFrom<'mdf' | 'nlms'>('mdf', 'mdf', 'nlms'),
+        (nearKind, farKind, seed, nearLevel, farLevel, frameSamples, filterLength, engine) => {
+          const n = frameSamples * 40
+          const near = make(nearKind, n, seed, nearLevel)
+          const far = make(farKind, n, seed + 1, farLevel)
+          const aec = new EchoCanceller({ frameSamples, filterLength: engine === 'nlms' ? 128 : filterLength, engine })
+          const out = run(aec, near, far, undefined, frameSamples)
+          expect(hasNonFinite(out)).toBe(false)
+          // Never louder than the (sanitized) mic over the run, by more than 1 dB.
+          const lag = aec.delaySamples
+          let micEnergy = 0
+          let outEnergy = 0
+          for (let i = 0; i + lag < n - frameSamples; i++) {
+            const v = near[i]!
+            const m = Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0
+            micEnergy += m * m
+            outEnergy += out[i + lag]! * out[i + lag]!
+          }
+          expect(outEnergy).toBeLessThanOrEqual(micEnergy * 10 ** 0.1 + 1e-9)
+          expect(Number.isFinite(aec.metrics.erleDb)).toBe(true)
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    )
+  })
+
+  it('rejects out-of-range configuration by field name, and keeps the old one', () => {
     expect(() => new EchoCanceller({ filterLength: 64 })).toThrow(/filterLength/)
     expect(() => new EchoCanceller({ filterLength: 10000 })).toThrow(/filterLength/)
     expect(() => new EchoCanceller({ sampleRateHz: 44100 })).toThrow(/sampleRateHz/)
