@@ -11,6 +11,7 @@
  * part-way is read up to the damage, with a warning naming the file and the byte offset.
  */
 import { readFileSync, statSync } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
 import {
   NETWORK_PROFILES,
   NetworkSimulator,
@@ -125,7 +126,43 @@ function readBounded(path: string, maxBytes: number): Uint8Array {
  * (options.nearStream, options.farStream). Throws CaptureError naming the file and the problem.
  */
 export async function loadCapture(path: string, options: LoadCaptureOptions = {}): Promise<Capture> {
-  return loadCaptureSync(path, options)
+  const maxBytes = options.maxBytes ?? MAX_CAPTURE_BYTES
+  const bytes = await readBoundedAsync(path, maxBytes)
+  const far =
+    options.farPath === undefined
+      ? null
+      : { bytes: await readBoundedAsync(options.farPath, maxBytes), file: options.farPath }
+  return parseWithFar(bytes, path, options, far)
+}
+
+async function readBoundedAsync(path: string, maxBytes: number): Promise<Uint8Array> {
+  let size: number
+  try {
+    const info = await stat(path)
+    if (info.isDirectory()) throw new CaptureError(path, 'is a directory, not a capture file')
+    size = info.size
+  } catch (error) {
+    if (error instanceof CaptureError) throw error
+    throw new CaptureError(path, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  if (size > maxBytes) throw new CaptureError(path, `is ${size} bytes, over the ${maxBytes}-byte limit for a capture`)
+  try {
+    const buffer = await readFile(path)
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  } catch (error) {
+    throw new CaptureError(path, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
+
+function parseWithFar(
+  bytes: Uint8Array,
+  path: string,
+  options: LoadCaptureOptions,
+  far: { bytes: Uint8Array; file: string } | null,
+): Capture {
+  if (far !== null && detectFormat(far.bytes) !== 'wav')
+    throw new CaptureError(far.file, `the far-end file is not a WAV (${describeMagic(far.bytes)})`)
+  return parseCapture(bytes, path, options, far)
 }
 
 /** Synchronous loadCapture (for workers and scripts). */
@@ -134,9 +171,7 @@ export function loadCaptureSync(path: string, options: LoadCaptureOptions = {}):
   const bytes = readBounded(path, maxBytes)
   const far =
     options.farPath === undefined ? null : { bytes: readBounded(options.farPath, maxBytes), file: options.farPath }
-  if (far !== null && detectFormat(far.bytes) !== 'wav')
-    throw new CaptureError(far.file, `the far-end file is not a WAV (${describeMagic(far.bytes)})`)
-  return parseCapture(bytes, path, options, far)
+  return parseWithFar(bytes, path, options, far)
 }
 
 export interface ImpairOptions {

@@ -13,7 +13,7 @@
  * after its reference, so when the near channel leads the far one (a negative delay), or the far channel holds the
  * delayed copy of the near one with more confidence, a warning says the far end looks like the other channel. Two
  * identical channels are flagged too. A separate far-end WAV (options.farPath) replaces the far channel; a stereo far
- * WAV is mixed to mono.
+ * WAV is mixed to mono, and keeps its own length (the capture's duration is the near end's).
  *
  * Limits: RF64 and compressed formats other than G.711 (ADPCM, MP3 in WAV) are rejected; at most 4 h per track is
  * decoded (the rest is skipped with a warning) so a huge file cannot exhaust memory.
@@ -108,7 +108,9 @@ export function readWav(bytes: Uint8Array, file: string): WavAudio {
       dataStart = start
       dataDeclared = size
       dataBytes = size
-      if (size > available || size === 0) {
+      // An empty data chunk followed by another chunk (e.g. LIST) is empty indeed, not a streaming placeholder.
+      const isEmptyChunk = size === 0 && (available < 8 || isChunkHeader(bytes, view, start, bigEndian))
+      if ((size > available || size === 0) && !isEmptyChunk) {
         if (size !== 0 || available > 0) {
           dataBytes = available
           warnings.push(
@@ -208,6 +210,12 @@ export function readWav(bytes: Uint8Array, file: string): WavAudio {
     return decodeChannel(view, dataStart, frameCount, blockAlign, index * bytesPerSample, codec, !bigEndian)
   }
   return { sampleRateHz: rate, codec, audioFormat: fmt.audioFormat, channelCount, frameCount, channel, warnings }
+}
+
+/** Four printable ASCII characters and a size that fits in the file: the header of another chunk. */
+function isChunkHeader(bytes: Uint8Array, view: DataView, at: number, bigEndian: boolean): boolean {
+  for (let i = 0; i < 4; i++) if (bytes[at + i]! < 0x20 || bytes[at + i]! > 0x7e) return false
+  return at + 8 + view.getUint32(at + 4, !bigEndian) <= bytes.length
 }
 
 function printable(id: string): string {

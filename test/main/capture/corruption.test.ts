@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Random } from '../../../src/dsp/random'
-import { CaptureError, loadCaptureSync, parseCapture, type Capture } from '../../../src/main/capture'
+import { CaptureError, loadCapture, loadCaptureSync, parseCapture, type Capture } from '../../../src/main/capture'
 import { FIXTURES_DIR } from '../../helpers/signals'
 
 const CAPTURES = FIXTURES_DIR + 'captures/'
@@ -179,6 +179,16 @@ describe('damaged and hostile capture files', () => {
     }
   })
 
+  it('reads an empty data chunk followed by another chunk as no audio, not as a streaming placeholder', () => {
+    const header = new Uint8Array(bytesOf.get('demo-call.wav')!.subarray(0, 44))
+    const list = new TextEncoder().encode('LIST\x04\x00\x00\x00INFO')
+    const bytes = new Uint8Array(56)
+    bytes.set(header)
+    bytes.set(list, 44)
+    new DataView(bytes.buffer).setUint32(40, 0, true)
+    expect(() => parseCapture(bytes, 'empty-data.wav')).toThrow(/^empty-data\.wav: no audio: the data chunk at byte 36/)
+  })
+
   it('names the file for wrong magic, empty and unreadable files', () => {
     expect(() => parseCapture(new TextEncoder().encode('hello world, not a capture'), 'note.txt')).toThrow(
       /^note\.txt: unknown format \(first bytes 68 65 6c 6c 6f 20 77 6f\): not a WAV \(RIFF\/WAVE\), pcap, pcapng or Twilio/,
@@ -194,6 +204,15 @@ describe('damaged and hostile capture files', () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'capture-limits-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('loads asynchronously with the same result and the same errors', async () => {
+    const path = join(dir, 'call.pcap')
+    writeFileSync(path, bytesOf.get('demo-call.pcap')!)
+    const capture = await loadCapture(path)
+    expect(capture.streams).toEqual(loadCaptureSync(path).streams)
+    await expect(loadCapture(join(dir, 'missing.wav'))).rejects.toThrow(/missing\.wav: cannot be read: ENOENT/)
+    await expect(loadCapture(path, { maxBytes: 10 })).rejects.toThrow(/over the 10-byte limit/)
+  })
 
   it('refuses a file over the size limit before reading it, and an empty file', () => {
     const path = join(dir, 'big.pcap')
