@@ -267,6 +267,16 @@ export class Pipeline {
     return this.frameSamples
   }
 
+  /** The near-end frame of the last tick as it entered the echo canceller (read-only view; overwritten per tick). */
+  get nearInput(): Float32Array {
+    return this.near
+  }
+
+  /** The far-end reference frame of the last tick (read-only view; overwritten per tick). */
+  get farInput(): Float32Array {
+    return this.far
+  }
+
   /** The echo canceller, for its metrics and filter response (the UI's echo path view). */
   get echoCanceller(): EchoCanceller {
     return this.echo
