@@ -675,6 +675,9 @@ class ResidualSuppressor {
   nearHangover = 0
   private micSmoothed = 0
   private predictedSmoothed = 0
+  /** Gain floor for the last strength (cached: a pow per hop is not free). */
+  private floorStrength = -1
+  private floorGain = 1
   private mix = 1
 
   constructor(hop: number) {
@@ -763,10 +766,12 @@ class ResidualSuppressor {
     this.fft.forward(t, this.echoSpectrum)
     const E = this.errorSpectrum
     const Y = this.echoSpectrum
+    const errorPower = this.errorPower
+    const echoPower = this.echoPower
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      this.errorPower[k] = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
-      this.echoPower[k] = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
+      errorPower[k] = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
+      echoPower[k] = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
     }
   }
 
@@ -789,26 +794,36 @@ class ResidualSuppressor {
     const E = this.errorSpectrum
     const Y = this.echoSpectrum
     const Z = this.outputSpectrum
+    const errorPower = this.errorPower
+    const echoPower = this.echoPower
+    const tail = this.tail
+    const residual = this.residual
+    const smoothedError = this.smoothedError
+    const noise = this.noise
+    const gains = this.gains
     // Residual echo per bin; noise floor per bin (minimum of the smoothed error power, rising ~3 dB/s); mic and
     // predicted mic (echo estimate + residual + noise) powers.
     let micSum = 0
     let predictedSum = 0
+    let residualSum = 0
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      const r = leak2 * this.echoPower[k]! + this.tail[k]!
-      this.residual[k] = r
-      let smoothed = 0.7 * this.smoothedError[k]! + 0.3 * this.errorPower[k]!
+      const yp = echoPower[k]!
+      const r = leak2 * yp + tail[k]!
+      residual[k] = r
+      let smoothed = 0.7 * smoothedError[k]! + 0.3 * errorPower[k]!
       if (smoothed < TINY) smoothed = 0
-      this.smoothedError[k] = smoothed
-      this.noise[k] = smoothed < this.noise[k]! ? smoothed : this.noise[k]! * NOISE_RISE
+      smoothedError[k] = smoothed
+      const floorK = smoothed < noise[k]! ? smoothed : noise[k]! * NOISE_RISE
+      noise[k] = floorK
       const dr = E[i]! + Y[i]!
       const di = E[i + 1]! + Y[i + 1]!
       const weight = k === 0 || k === K - 1 ? 1 : 2
-      const mic = dr * dr + di * di
-      const predicted = this.echoPower[k]! + r + this.noise[k]!
-      micSum += weight * mic
-      predictedSum += weight * predicted
+      micSum += weight * (dr * dr + di * di)
+      predictedSum += weight * (yp + r + floorK)
+      residualSum += weight * r
     }
+    this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
     this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum + TINY
     this.predictedSmoothed = 0.5 * this.predictedSmoothed + 0.5 * predictedSum + TINY
     // Near talker present: the mic holds well more than the echo estimate, the residual and the noise explain, unless
@@ -822,7 +837,11 @@ class ResidualSuppressor {
     this.mix += (target - this.mix) * rate
     if (Math.abs(this.mix - target) < 1e-3) this.mix = target
     const mix = this.mix
-    const floor = Math.pow(10, (SUPPRESSION_FLOOR_DB * strength) / 20)
+    if (strength !== this.floorStrength) {
+      this.floorStrength = strength
+      this.floorGain = Math.pow(10, (SUPPRESSION_FLOOR_DB * strength) / 20)
+    }
+    const floor = this.floorGain
     const overestimate = 1 + strength // β: 1 … 2
     const nearFree = this.nearHangover === 0
     for (let k = 0; k < K; k++) {
@@ -831,21 +850,22 @@ class ResidualSuppressor {
       const ei = E[i + 1]!
       const yr = Y[i]!
       const yi = Y[i + 1]!
-      const ep = this.errorPower[k]!
-      let r = this.residual[k]!
+      const ep = errorPower[k]!
+      const echo = echoPower[k]!
+      let r = residual[k]!
       // No near talker and echo in this bin: whatever the error holds above the noise is residual echo (this also
       // covers a filter that is still converging or has lost an echo path change).
-      if (nearFree && this.echoPower[k]! + r > this.noise[k]!) {
-        const excess = ep - this.noise[k]!
+      if (nearFree && echo + r > noise[k]!) {
+        const excess = ep - noise[k]!
         // ... unless it clearly exceeds the echo estimate itself there: a (weak) near talker's harmonic.
-        if (excess > r && (!converged || excess < EXCESS_LIMIT * (this.echoPower[k]! + r))) r = excess
+        if (excess > r && (!converged || excess < EXCESS_LIMIT * (echo + r))) r = excess
       }
       let g = 1 - (overestimate * r) / (ep + 1e-20)
       if (g < floor) g = floor
       // Fast attack, slower release (~20 ms) against musical noise.
-      const previous = this.gains[k]!
+      const previous = gains[k]!
       if (g > previous) g = previous + 0.2 * (g - previous)
-      this.gains[k] = g
+      gains[k] = g
       const gain = 1 - mix * (1 - g)
       let zr = gain * er
       let zi = gain * ei
@@ -862,9 +882,6 @@ class ResidualSuppressor {
       Z[i] = zr
       Z[i + 1] = zi
     }
-    let residualTotal = 0
-    for (let k = 0; k < K; k++) residualTotal += (k === 0 || k === K - 1 ? 1 : 2) * this.residual[k]!
-    this.residualEnergy = residualTotal / n // Parseval over the windowed frame ≈ energy of one hop
     const s = this.scratch
     const w = this.window
     this.fft.inverse(Z, s)
