@@ -76,7 +76,7 @@ export class Replay {
       near.kind === 'packets' ? [...near.packets].sort((a, b) => this.nearTime(a) - this.nearTime(b)) : []
     const far = capture.far
     this.farPackets = far?.kind === 'packets' ? sortByTimestamp(far.packets) : []
-    this.farPlayMs = farPlayTimes(this.farPackets)
+    this.farPlayMs = farPlayTimes(this.farPackets, far?.kind === 'packets' && far.timing === 'arrival')
     const nearEndMs =
       near.kind === 'pcm'
         ? (near.samples.length / SAMPLE_RATE) * 1000
@@ -218,12 +218,18 @@ function sortByTimestamp(packets: readonly CapturePacket[]): CapturePacket[] {
   return [...packets].sort((a, b) => ((a.rtpTimestamp - first) | 0) - ((b.rtpTimestamp - first) | 0))
 }
 
-/** Far packets play at their media time, anchored at the first packet's arrival. */
-function farPlayTimes(packets: readonly CapturePacket[]): Float64Array {
+/**
+ * When each far packet reaches the echo canceller, ms. With arrival times (a capture taken at the bot's side sees
+ * the bot's packets as they leave), the packet's own arrival, kept in media order; otherwise its media time anchored
+ * at the first packet.
+ */
+function farPlayTimes(packets: readonly CapturePacket[], useArrival: boolean): Float64Array {
   const times = new Float64Array(packets.length)
   if (packets.length === 0) return times
   const first = packets[0]!
-  for (let i = 0; i < packets.length; i++)
-    times[i] = first.arrivalMs + ((packets[i]!.rtpTimestamp - first.rtpTimestamp) | 0) / 8
+  for (let i = 0; i < packets.length; i++) {
+    const mediaMs = first.arrivalMs + ((packets[i]!.rtpTimestamp - first.rtpTimestamp) | 0) / 8
+    times[i] = useArrival ? Math.max(packets[i]!.arrivalMs, i > 0 ? times[i - 1]! : 0) : mediaMs
+  }
   return times
 }
