@@ -147,6 +147,12 @@ const TOGGLE_RAMP_HOPS = 10
 const NEAR_RATIO = 4
 const NEAR_HANGOVER_HOPS = 25
 const EXCESS_LIMIT = 4
+/**
+ * Also a near talker: at least NEAR_BINS bins where the mic exceeds the prediction by 12 dB (echo components cannot:
+ * a weak near talker shows in its harmonics before it shows in the total power).
+ */
+const BIN_RATIO = 16
+const NEAR_BINS = 8
 /** The background's step floor outside double talk (lets it follow an echo path change before the leak does). */
 const BACKGROUND_MIN_STEP = 0.2
 /** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
@@ -667,6 +673,8 @@ class ResidualSuppressor {
   private readonly residual: Float64Array
   private readonly smoothedError: Float64Array
   private readonly noise: Float64Array
+  private readonly binMic: Float64Array
+  private readonly binPredicted: Float64Array
   private readonly gains: Float64Array
   private readonly overlap: Float64Array
   /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
@@ -700,6 +708,8 @@ class ResidualSuppressor {
     this.residual = new Float64Array(this.bins)
     this.smoothedError = new Float64Array(this.bins)
     this.noise = new Float64Array(this.bins)
+    this.binMic = new Float64Array(this.bins)
+    this.binPredicted = new Float64Array(this.bins)
     this.gains = new Float64Array(this.bins)
     this.overlap = new Float64Array(hop)
     this.reset(true)
@@ -722,6 +732,8 @@ class ResidualSuppressor {
       this.residual.byteLength +
       this.smoothedError.byteLength +
       this.noise.byteLength +
+      this.binMic.byteLength +
+      this.binPredicted.byteLength +
       this.gains.byteLength +
       this.overlap.byteLength +
       8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
@@ -734,6 +746,8 @@ class ResidualSuppressor {
     this.tail.fill(0)
     this.smoothedError.fill(0)
     this.noise.fill(1)
+    this.binMic.fill(0)
+    this.binPredicted.fill(0)
     this.nearHangover = 0
     this.micSmoothed = this.predictedSmoothed = 0
     this.gains.fill(1)
@@ -806,6 +820,7 @@ class ResidualSuppressor {
     let micSum = 0
     let predictedSum = 0
     let residualSum = 0
+    let nearBins = 0
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const yp = echoPower[k]!
@@ -819,9 +834,18 @@ class ResidualSuppressor {
       const dr = E[i]! + Y[i]!
       const di = E[i + 1]! + Y[i + 1]!
       const weight = k === 0 || k === K - 1 ? 1 : 2
-      micSum += weight * (dr * dr + di * di)
-      predictedSum += weight * (yp + r + floorK)
+      const mic = dr * dr + di * di
+      const predicted = yp + r + floorK
+      micSum += weight * mic
+      predictedSum += weight * predicted
       residualSum += weight * r
+      // A bin where the mic exceeds everything predicted by 6 dB cannot be echo: two or three summed components
+      // reach at most 3–4.8 dB over the sum of their powers.
+      const binRatio = 0.5 * this.binMic[k]! + 0.5 * mic
+      const binPredicted = 0.5 * this.binPredicted[k]! + 0.5 * predicted
+      this.binMic[k] = binRatio > TINY ? binRatio : 0
+      this.binPredicted[k] = binPredicted > TINY ? binPredicted : 0
+      if (binRatio > BIN_RATIO * binPredicted) nearBins++
     }
     this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
     this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum + TINY
@@ -829,7 +853,11 @@ class ResidualSuppressor {
     // Near talker present: the mic holds well more than the echo estimate, the residual and the noise explain, unless
     // the adapting background shows the excess is echo (an echo path change). The suppressor then backs off for
     // 100 ms: in double talk its gains would distort the near talker more than the residual echo it removes.
-    if (this.micSmoothed > NEAR_RATIO * this.predictedSmoothed && !echoDominant && converged) {
+    if (
+      (this.micSmoothed > NEAR_RATIO * this.predictedSmoothed || nearBins >= NEAR_BINS) &&
+      !echoDominant &&
+      converged
+    ) {
       this.nearHangover = NEAR_HANGOVER_HOPS
     } else if (this.nearHangover > 0) this.nearHangover--
     const target = enabled && strength > 0 && this.nearHangover === 0 ? 1 : 0
