@@ -2,11 +2,9 @@
  * wavefile, loaded so it works both under vitest (ESM build, named export) and plain Node / tsx (UMD build, whose
  * named exports arrive under `default`), plus a fast reader for the project's 16-bit PCM fixtures.
  */
-import * as wavefileModule from 'wavefile'
+import { WaveFile } from '../../src/main/capture/wavefile'
 
-type WaveFileClass = typeof wavefileModule.WaveFile
-const loaded = wavefileModule as unknown as { WaveFile?: WaveFileClass; default?: { WaveFile: WaveFileClass } }
-export const WaveFile: WaveFileClass = (loaded.WaveFile ?? loaded.default?.WaveFile)!
+export { WaveFile }
 
 /** Parses a WAV with wavefile and returns mono Float32 samples in [-1, 1]; 16-bit PCM is read without conversion. */
 export function decodeWav(bytes: Uint8Array, name = 'WAV'): { samples: Float32Array; sampleRateHz: number } {

@@ -18,17 +18,12 @@
  * Limits: RF64 and compressed formats other than G.711 (ADPCM, MP3 in WAV) are rejected; at most 4 h per track is
  * decoded (the rest is skipped with a warning) so a huge file cannot exhaust memory.
  */
-import * as wavefileModule from 'wavefile'
 import { CONFIDENT, DelayEstimator } from '../../dsp/delay-estimator'
 import { g711DecodeFloat } from '../../dsp/g711'
 import { RESAMPLER_MAX_RATE_HZ, RESAMPLER_MIN_RATE_HZ } from '../../dsp/resampler'
 import { resampleSignal } from './audio'
 import { CaptureError, type Capture, type LoadCaptureOptions } from './types'
-
-// wavefile ships ESM (bundlers, vitest) and a UMD build (plain Node / tsx) whose named exports arrive under `default`.
-type WaveFileClass = typeof wavefileModule.WaveFile
-const loaded = wavefileModule as unknown as { WaveFile?: WaveFileClass; default?: { WaveFile: WaveFileClass } }
-const WaveFile: WaveFileClass = (loaded.WaveFile ?? loaded.default?.WaveFile)!
+import { WaveFile } from './wavefile'
 
 export const WAV_SAMPLE_RATE_HZ = 16000
 /** Longest audio decoded per track: 4 h (16 kHz Float32: 0.9 GB). */

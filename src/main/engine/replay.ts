@@ -34,6 +34,10 @@ export interface ReplayStats {
   echoOutEnergy: number
   noiseAttenuationSumDb: number
   noiseFrames: number
+  /** The noise reducer's SNR estimates summed over the frames its VAD called speech. */
+  speechFrames: number
+  snrInSumDb: number
+  snrOutSumDb: number
   maxBufferDelayMs: number
   bufferDelaySumMs: number
   bufferDelayFrames: number
@@ -45,6 +49,8 @@ export class Replay {
   readonly frameMs: number
   /** Ticks the whole replay takes (the near track plus the drain). */
   readonly totalFrames: number
+  /** The tick at which the near track has been fed in full (the drain follows). */
+  readonly nearEndFrame: number
   readonly stats: ReplayStats
   private frameIndex = 0
   private nearPacketIndex = 0
@@ -86,6 +92,7 @@ export class Replay {
     // Drain: the jitter buffer's largest delay (packets) plus the stages' algorithmic delays, rounded up.
     const drainMs = (near.kind === 'packets' ? this.pipeline.currentConfig.jitterBufferMaxMs : 0) + 40
     this.totalFrames = Math.ceil((nearEndMs + drainMs) / this.frameMs)
+    this.nearEndFrame = Math.min(this.totalFrames, Math.ceil(nearEndMs / this.frameMs))
     this.stats = {
       frames: 0,
       nearPeakDb: -120,
@@ -97,6 +104,9 @@ export class Replay {
       echoOutEnergy: 0,
       noiseAttenuationSumDb: 0,
       noiseFrames: 0,
+      speechFrames: 0,
+      snrInSumDb: 0,
+      snrOutSumDb: 0,
       maxBufferDelayMs: 0,
       bufferDelaySumMs: 0,
       bufferDelayFrames: 0,
@@ -197,9 +207,15 @@ export class Replay {
       s.echoMicEnergy += nearPower
       s.echoOutEnergy += outPower
     }
-    if (config.noiseReductionEnabled) {
+    if (config.noiseReductionEnabled && this.frameIndex <= this.nearEndFrame) {
+      const noise = p.noiseReducer.metrics
       s.noiseFrames++
-      s.noiseAttenuationSumDb += p.noiseReducer.metrics.attenuationDb
+      s.noiseAttenuationSumDb += noise.attenuationDb
+      if (noise.isSpeech && Number.isFinite(noise.snrInDb) && Number.isFinite(noise.snrOutDb)) {
+        s.speechFrames++
+        s.snrInSumDb += noise.snrInDb
+        s.snrOutSumDb += noise.snrOutDb
+      }
     }
     if (p.networkReceiver && config.jitterBufferEnabled && this.capture.near.kind === 'packets') {
       const delay = p.networkReceiver.jitterBuffer.metrics.bufferDelayMs

@@ -1,0 +1,202 @@
+/**
+ * Offline analysis of one capture: replays it through the pipeline as fast as the CPU allows and reports what the
+ * pipeline saw and did (levels, echo, noise, network, latency budget, speed), plus the processed near end.
+ * Shared by the CLI (`voip-workbench analyze`) and the engine. Plain Node, no Electron.
+ */
+import type { PipelineSettings } from '../shared/config'
+import { impairCapture, loadCapture } from './capture'
+import type { Capture, LoadCaptureOptions } from './capture/types'
+import { Replay } from './engine/replay'
+import type { NetworkProfileName } from '../dsp/network-simulator'
+
+export interface CaptureReport {
+  file: string
+  format: Capture['format']
+  description: string
+  durationS: number
+  warnings: string[]
+  input: { nearRmsDb: number; nearPeakDb: number; farRmsDb: number | null; clippedSamples: number }
+  echo: {
+    enabled: boolean
+    erleDb: number | null
+    erlDb: number | null
+    delayMs: number | null
+    delayConfidence: number | null
+    driftPpm: number | null
+    state: string | null
+  }
+  noise: {
+    enabled: boolean
+    noiseFloorDb: number | null
+    snrInDb: number | null
+    snrOutDb: number | null
+    attenuationDb: number | null
+  }
+  network: {
+    packets: number
+    lost: number
+    late: number
+    duplicates: number
+    reordered: number
+    concealedFrames: number
+    /** Late packets as a fraction of packets sent, 0–1. */
+    lateLossRate: number
+    /** RFC 3550 interarrival jitter averaged over the capture (Wireshark's Mean Jitter), ms. */
+    jitterMs: number
+    jitterMaxMs: number
+    /** Mean of playout − arrival over the packets played, ms (METRICS.md). */
+    meanBufferDelayMs: number
+    /** Largest buffer depth of a played frame (playout − send − the fastest packet's delay), ms. */
+    maxBufferDelayMs: number
+  } | null
+  latency: {
+    totalMs: number
+    jitterBufferMs: number
+    networkAlgorithmicMs: number
+    echoMs: number
+    noiseMs: number
+    framingMs: number
+    maxMs: number
+    /** Delay removed from the processed WAV to align it with the input, ms (0 with --no-align). */
+    alignedMs: number
+  }
+  health: { status: string; reasons: string[] }
+  speed: { realtimeFactor: number; usPerFrame: number }
+}
+
+export interface AnalyzeOptions {
+  settings: PipelineSettings
+  load?: LoadCaptureOptions
+  impair?: { profile: NetworkProfileName; seed: number }
+  /** Remove the pipeline's reported delay from the processed audio (default true). */
+  align?: boolean
+}
+
+export interface AnalyzeResult {
+  report: CaptureReport
+  /** The processed near end, 16 kHz mono. */
+  processed: Float32Array
+}
+
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
+const finiteOrNull = (value: number, digits = 2): number | null =>
+  Number.isFinite(value) ? round(value, digits) : null
+
+export async function analyzeCapture(path: string, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  let capture = await loadCapture(path, options.load)
+  if (options.impair) capture = impairCapture(capture, options.impair.profile, options.impair.seed)
+  return analyzeLoaded(capture, options)
+}
+
+export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): AnalyzeResult {
+  const replay = new Replay(capture, options.settings)
+  const n = replay.frameSamples
+  const output = new Float32Array(replay.totalFrames * n)
+  const frame = new Float32Array(n)
+  const pipeline = replay.pipeline
+  // Latency, noise and health are read when the near track has been fed in full, before the drain's silence.
+  let snapshot = {
+    latency: { ...pipeline.metrics.latency },
+    noiseFloorDb: -120,
+    health: 'healthy',
+    reasons: [] as string[],
+  }
+  const takeSnapshot = () => {
+    snapshot = {
+      latency: { ...pipeline.metrics.latency },
+      noiseFloorDb: pipeline.noiseReducer.metrics.noiseFloorDb,
+      health: pipeline.metrics.health,
+      reasons: pipeline.healthReasons(),
+    }
+  }
+  const started = performance.now()
+  let frames = 0
+  while (replay.step(frame)) {
+    output.set(frame, frames++ * n)
+    if (frames === replay.nearEndFrame) takeSnapshot()
+  }
+  const elapsedMs = performance.now() - started
+
+  const config = pipeline.currentConfig
+  const stats = replay.stats
+  const echoMetrics = pipeline.echoCanceller.metrics
+  const latency = snapshot.latency
+  const align = options.align ?? true
+  const alignSamples = align ? replay.alignmentSamples : 0
+  const inputSamples =
+    capture.near.kind === 'pcm' ? capture.near.samples.length : Math.round((capture.durationMs * 16000) / 1000)
+  const processed = new Float32Array(inputSamples)
+  processed.set(output.subarray(alignSamples, Math.min(output.length, alignSamples + inputSamples)))
+
+  let network: CaptureReport['network'] = null
+  if (capture.near.kind === 'packets') {
+    const jb = pipeline.networkReceiver.jitterBuffer.metrics
+    const stream = capture.streams.find((s) => s.role === 'near')
+    const packets = capture.near.packets
+    const unique = new Set(packets.map((p) => p.seq)).size
+    const sent = stream?.sent ?? jb.expected
+    network = {
+      packets: packets.length,
+      lost: stream?.lost ?? Math.max(0, sent - unique),
+      late: jb.late,
+      duplicates: stream?.duplicates ?? packets.length - unique,
+      reordered: stream?.reordered ?? jb.outOfOrder,
+      concealedFrames: pipeline.networkReceiver.metrics.framesConcealed,
+      lateLossRate: round(sent > 0 ? jb.late / sent : 0, 5),
+      jitterMs: round(jb.meanJitterMs, 3),
+      jitterMaxMs: round(jb.maxJitterMs, 3),
+      meanBufferDelayMs: round(jb.meanBufferDelayMs),
+      maxBufferDelayMs: round(stats.maxBufferDelayMs),
+    }
+  }
+
+  const report: CaptureReport = {
+    file: capture.file,
+    format: capture.format,
+    description: capture.description,
+    durationS: round(capture.durationMs / 1000, 3),
+    warnings: capture.warnings,
+    input: {
+      nearRmsDb: round(stats.nearRmsDb),
+      nearPeakDb: round(stats.nearPeakDb),
+      farRmsDb: capture.far ? round(stats.farRmsDb) : null,
+      clippedSamples: stats.clippedSamples,
+    },
+    echo: {
+      enabled: config.echoCancellationEnabled && capture.far !== null,
+      erleDb:
+        config.echoCancellationEnabled && stats.echoFrames > 0
+          ? finiteOrNull(10 * Math.log10(stats.echoMicEnergy / Math.max(stats.echoOutEnergy, 1e-20)))
+          : null,
+      erlDb: capture.far ? finiteOrNull(echoMetrics.erlDb) : null,
+      delayMs: capture.far ? round(echoMetrics.bulkDelayMs) : null,
+      delayConfidence: capture.far ? round(echoMetrics.delayConfidence, 3) : null,
+      driftPpm: capture.far ? round(echoMetrics.driftPpm, 1) : null,
+      state: capture.far ? echoMetrics.state : null,
+    },
+    noise: {
+      enabled: config.noiseReductionEnabled,
+      noiseFloorDb: config.noiseReductionEnabled ? round(snapshot.noiseFloorDb) : null,
+      snrInDb: stats.speechFrames > 0 ? round(stats.snrInSumDb / stats.speechFrames) : null,
+      snrOutDb: stats.speechFrames > 0 ? round(stats.snrOutSumDb / stats.speechFrames) : null,
+      attenuationDb: stats.noiseFrames > 0 ? round(stats.noiseAttenuationSumDb / stats.noiseFrames) : null,
+    },
+    network,
+    latency: {
+      totalMs: round(latency.totalMs),
+      jitterBufferMs: round(latency.jitterBufferMs),
+      networkAlgorithmicMs: round(latency.networkAlgorithmicMs),
+      echoMs: round(latency.echoMs),
+      noiseMs: round(latency.noiseMs),
+      framingMs: round(latency.framingMs),
+      maxMs: latency.maxMs,
+      alignedMs: round((alignSamples * 1000) / 16000),
+    },
+    health: { status: snapshot.health, reasons: snapshot.reasons },
+    speed: {
+      realtimeFactor: round((frames * replay.frameMs) / Math.max(elapsedMs, 1e-3), 1),
+      usPerFrame: round((elapsedMs * 1000) / Math.max(frames, 1)),
+    },
+  }
+  return { report, processed }
+}
