@@ -19,33 +19,46 @@
  *    is stable the filter window is moved to start BULK_DELAY_MARGIN_MS before it, shifting the taps with it so
  *    nothing re-converges. A 64 ms filter can then sit behind a 100–300 ms playout/capture delay.
  * 2. Linear filter, engine 'mdf' (default): a partitioned frequency-domain block adaptive filter, the multidelay
- *    filter of Soo & Pang (IEEE Trans. ASSP 38(2), 1990) in its alternately-constrained form (one partition per
- *    block), as in speexdsp's libspeexdsp/mdf.c: partitions of B taps, FFT 2B, overlap-save, per-bin power
- *    normalization and proportionate partition steps. Step size: Valin's optimal learning rate ("On adjusting the
- *    learning rate in frequency domain echo cancellation with double-talk", IEEE TASLP 15(3), 2007), μ(k) ≈ residual
- *    echo / error power, the residual being the leakage η (a regression of the error's spectral fluctuations on the
- *    echo estimate's) times the echo estimate. Two paths, as speexdsp does: a background filter adapts every block and
- *    a foreground filter makes the output; the foreground takes the background's weights when the background's error
- *    has been significantly lower, and the background is put back to the foreground when it has become significantly
- *    worse (double talk). The error comparison needs no double-talk detector and tells double talk (both errors grow)
- *    from an echo path change (the adapting background wins).
+ *    filter of Soo & Pang (IEEE Trans. ASSP 38(2), 1990) in its alternately-constrained form (one partition every
+ *    other block), as in speexdsp's libspeexdsp/mdf.c: partitions of B taps, FFT 2B, overlap-save, per-bin
+ *    normalization Σ_j p_j·|X_j(k)|² and proportionate partition steps p_j. Two paths, as speexdsp does: a background
+ *    filter adapts every block and a foreground filter makes the output; the foreground takes the background's
+ *    weights when the background's error has been significantly lower (stricter tests than speexdsp's: with 8 ms
+ *    blocks of speech a lucky block is common), and the background goes back to the foreground when it has become
+ *    significantly worse (double talk). Background step: Valin's optimal learning rate ("On adjusting the learning
+ *    rate in frequency domain echo cancellation with double-talk", IEEE TASLP 15(3), 2007), μ(k) ≈ residual echo /
+ *    error power, the residual being the leakage η (a regression of the error's spectral power fluctuations on the
+ *    echo estimate's) times the echo estimate; at least BACKGROUND_MIN_STEP outside double talk, so the background
+ *    follows an echo path change at once and the foreground takes it within ~0.2 s. η is held in double talk.
  *    Engine 'nlms': the seed's time-domain NLMS (μ 0.1, ε 1e-6), sample by sample; slow, single path.
- * 3. Residual echo suppressor (post-filter): a sqrt-Hann STFT of 2·(B/2) at hop B/2. Residual echo
- *    R(k) = min(1, 2η)·|Ŷ(k)|² + tail(k), the tail being the reverberation beyond the filter window, modelled from the
- *    foreground's last partition and the decay of its partition energies (WebRTC AEC3's reverb model); gain
- *    G = max(Gmin, 1 − β·R/|E|²) with fast attack and ~20 ms release, β and Gmin set by postFilterStrength. In double
- *    talk |E|² holds the near talker, so G stays near 1 where the near talker dominates. The output is never louder
- *    than the mic in any bin (|Z(k)| ≤ |D(k)|), so a misadapted filter cannot add echo or noise.
+ * 3. Residual echo suppressor (post-filter): a sqrt-Hann STFT of B at hop B/2 on the foreground's error e and echo
+ *    estimate ŷ. Residual echo R(k) = min(1, 2η)·|Ŷ(k)|² + tail(k), the tail being the reverberation beyond the
+ *    filter window, modelled from the foreground's last partition and the decay of the partition energies (WebRTC
+ *    AEC3's reverb model). A near-talker detector compares the mic with what the echo estimate, R and the noise floor
+ *    predict (6 dB over it in total, or 12 dB in at least 8 bins; only once the filter is trusted, i.e. converged
+ *    and not beaten by the background), held 100 ms:
+ *    - no near talker: the error above the noise is residual echo in every bin with echo (up to 4× the echo estimate
+ *      there once trusted: more is a weak near talker's harmonic), which also covers a filter still converging or
+ *      behind an echo path change; gain G = max(Gmin, 1 − β·R/|E|²), fast attack, ~20 ms release, β = 1 + strength,
+ *      Gmin = −45 dB × strength (a conservative start, as AEC3's, until the filter is trusted);
+ *    - near talker (double talk): the suppressor backs off within ~8 ms (its gains would distort the talker more than
+ *      the residual echo they remove; the linear filter alone keeps it ~22 dB under the talker).
+ *    The output is never louder than the mic in any bin (|Z(k)| ≤ |D(k)|), so a misadapted filter cannot add echo
+ *    or noise.
  * A silent far end leaves the filter output at 0 and every gain at 1: the near end passes through untouched (the
- * sqrt-Hann STFT reconstructs exactly). Non-finite input counts as 0; a non-finite or runaway state resets the
- * filter (metrics.resets). process() allocates nothing.
+ * sqrt-Hann STFT reconstructs exactly). Digital silence over the whole window skips the transforms. Non-finite input
+ * counts as 0 (and ±1 clamps); a non-finite or runaway state resets the filter (metrics.resets). process()
+ * allocates nothing.
  *
  * Hot reconfiguration: filterLength keeps the taps it can (truncated or zero-extended); engine switches hand the taps
  * over (MDF partitions ⇄ NLMS taps), so no burst of echo; postFilter toggles ramp the gains over ~40 ms.
  * sampleRateHz, frameSamples and maxBulkDelayMs reallocate and reset.
  *
- * Latency: B/2 (the STFT hop) plus the block FIFO's worst fill, B − gcd(frameSamples, B): 128 samples (8 ms) at
- * 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
+ * Latency: B/2 (the STFT hop) plus the block FIFO's worst fill, B − gcd(frameSamples, B): 128 samples (8 ms, one
+ * block) at 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
+ *
+ * Cost (16 kHz, 20 ms frames, 1024 taps): 2.5 blocks per frame, each 5–6 real FFTs of 256 plus ~8·129 complex
+ * multiply-adds per path; 5 suppressor hops of 3 real FFTs of 128. DSP state ≈ 185 KB (stateBytes).
  *
  * Metrics (per process call): ERLE = 10·log10(P_mic / P_out) in far single-talk frames (smoothed; and min / median /
  * max over the last 500 such frames, since a mean over double talk and silence is misleading), the linear filter's
@@ -162,6 +175,8 @@ const ERLE_WINDOW = 500
 const ERLE_HISTOGRAM_MIN_DB = -20
 const ERLE_HISTOGRAM_STEP_DB = 0.5
 const ERLE_HISTOGRAM_BINS = 240
+/** Tail power (2B-point spectrum) below which the tail is gone: ~−120 dBFS per bin. */
+const TAIL_FLOOR = 1e-9
 /** Powers below this are flushed to 0 in decaying recursions (denormals cost ~100× per operation). */
 const TINY = 1e-30
 /** Silence threshold of the far end (mean square, −70 dBFS). */
@@ -323,6 +338,11 @@ class MdfFilter {
       p *= decay
     }
     for (let j = 0; j < M; j++) this.proportion[j] = (0.8 * this.proportion[j]!) / sum
+  }
+
+  /** The whole far history in the window is digital silence: both outputs are exactly 0. */
+  get isSilent(): boolean {
+    return this.silentBlocks > this.partitions
   }
 
   /** Offset of the far spectrum in the filter's last partition (for the tail model). */
@@ -756,6 +776,32 @@ class ResidualSuppressor {
     this.residualEnergy = 0
   }
 
+  /** No echo to suppress: every gain is 1 and no tail is left (passThrough() is then exact). */
+  isIdle(): boolean {
+    const K = this.bins
+    for (let k = 0; k < K; k++) if (this.gains[k]! !== 1 || this.tail[k]! !== 0) return false
+    return true
+  }
+
+  /**
+   * The hop at unit gain without transforms: the sqrt-Hann analysis and synthesis windows multiply to a Hann that sums
+   * to 1 at hop H, so the output is the previous hop's e and the overlap keeps this hop's share.
+   */
+  passThrough(e: Float64Array, y: Float64Array, at: number, out: Float64Array, outAt: number): void {
+    const H = this.hop
+    const w = this.window
+    const ef = this.errorFrame
+    for (let i = 0; i < H; i++) {
+      out[outAt + i] = this.overlap[i]! + ef[i]! * w[i]! * w[i]!
+      const v = e[at + i]!
+      this.overlap[i] = v * w[H + i]! * w[H + i]!
+      ef[i] = v
+      this.echoFrame[i] = y[at + i]!
+    }
+    if (this.nearHangover > 0) this.nearHangover--
+    this.residualEnergy = 0
+  }
+
   /** One hop of e and ŷ samples [at, at + H): shifts them into the frames and computes spectra and powers. */
   analyze(e: Float64Array, y: Float64Array, at: number): void {
     const H = this.hop
@@ -893,6 +939,7 @@ class ResidualSuppressor {
       // Fast attack, slower release (~20 ms) against musical noise.
       const previous = gains[k]!
       if (g > previous) g = previous + 0.2 * (g - previous)
+      if (g > 0.9999) g = 1
       gains[k] = g
       const gain = 1 - mix * (1 - g)
       let zr = gain * er
@@ -943,9 +990,9 @@ export class EchoCanceller {
   private blockSamples = 0
   private bins = 0
   private prefillSamples = 0
-  private fft: RealFft
-  private estimator: DelayEstimator
-  private suppressor: ResidualSuppressor
+  private fft!: RealFft
+  private estimator!: DelayEstimator
+  private suppressor!: ResidualSuppressor
   private mdf: MdfFilter | null = null
   private nlms: NlmsFilter | null = null
 
@@ -955,34 +1002,34 @@ export class EchoCanceller {
   /** Samples consumed so far (near and far advance together). */
   private sampleCount = 0
   /** Near samples of the block being filled, and its fill. */
-  private nearBlock: Float64Array
+  private nearBlock!: Float64Array
   private blockFill = 0
   /** Aligned far block, and for NLMS / history rebuilds a window of taps − 1 + B (or (M+1)·B). */
-  private farBlock: Float64Array
+  private farBlock!: Float64Array
   private farWindow = new Float64Array(0)
   /** Output-path echo estimate and error (foreground), and the background's, of the current block. */
-  private echoBlock: Float64Array
-  private errorBlock: Float64Array
-  private backgroundEcho: Float64Array
-  private backgroundError: Float64Array
+  private echoBlock!: Float64Array
+  private errorBlock!: Float64Array
+  private backgroundEcho!: Float64Array
+  private backgroundError!: Float64Array
   /** [0, block] scratch and the spectrum of [0, e_b] (the background's gradient). */
-  private rectScratch: Float64Array
-  private errorRect: Float64Array
+  private rectScratch!: Float64Array
+  private errorRect!: Float64Array
   /** Recursive means of |E|² and |Ŷ|² per suppressor bin (Valin's leak regression); their sums over the block. */
-  private errorMean: Float64Array
-  private echoMean: Float64Array
-  private blockErrorPower: Float64Array
-  private blockEchoPower: Float64Array
-  private step: Float64Array
+  private errorMean!: Float64Array
+  private echoMean!: Float64Array
+  private blockErrorPower!: Float64Array
+  private blockEchoPower!: Float64Array
+  private step!: Float64Array
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
-  private tail: Float64Array
-  private lastPartitionPower: Float64Array
+  private tail!: Float64Array
+  private lastPartitionPower!: Float64Array
   /** Time-domain taps scratch for shifts and hand-overs. */
   private tapScratch = new Float64Array(0)
   /** Suppressor output of the current block. */
-  private outputBlock: Float64Array
+  private outputBlock!: Float64Array
   /** Output FIFO ring. */
-  private outRing: Float32Array
+  private outRing!: Float32Array
   private outMask = 0
   private outRead = 0
   private outWrite = 0
@@ -1000,8 +1047,9 @@ export class EchoCanceller {
   private differenceLong = 0
   private varianceShort = 0
   private varianceLong = 0
-  private averageShort = 0
-  private averageLong = 0
+  /** Per-block smoothing of those averages: speexdsp's 0.6 and 0.85 per 20 ms frame. */
+  private pathSmoothingShort = 0.6
+  private pathSmoothingLong = 0.85
   /** Tail decay per block (power), smoothed. */
   private tailDecay = 0.6
   private divergentBlocks = 0
@@ -1032,16 +1080,6 @@ export class EchoCanceller {
   constructor(config: Partial<EchoCancellerConfig> = {}) {
     this.config = { ...DEFAULTS, ...config }
     validate(this.config)
-    // allocate() sets every buffer; these placeholders only give the fields their types.
-    this.fft = new RealFft(4)
-    this.estimator = new DelayEstimator({})
-    this.suppressor = new ResidualSuppressor(2)
-    this.nearBlock = this.farBlock = this.echoBlock = this.errorBlock = new Float64Array(0)
-    this.backgroundEcho = this.backgroundError = this.outputBlock = new Float64Array(0)
-    this.rectScratch = this.errorRect = new Float64Array(0)
-    this.errorMean = this.echoMean = this.step = this.tail = this.lastPartitionPower = new Float64Array(0)
-    this.blockErrorPower = this.blockEchoPower = new Float64Array(0)
-    this.outRing = new Float32Array(0)
     this.allocate()
   }
 
@@ -1106,6 +1144,9 @@ export class EchoCanceller {
     this.blockSamples = B
     this.bins = B + 1
     this.prefillSamples = B - gcd(frameSamples, B)
+    const blockMs = (1000 * B) / sampleRateHz
+    this.pathSmoothingShort = Math.pow(0.6, blockMs / 20)
+    this.pathSmoothingLong = Math.pow(0.85, blockMs / 20)
     this.fft = new RealFft(2 * B)
     this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs })
     this.suppressor = new ResidualSuppressor(B / 2)
@@ -1453,7 +1494,17 @@ export class EchoCanceller {
     this.blockEchoPower.fill(0)
     let syf = 0
     let seyf = 0
+    // Far end silent over the whole window and nothing left to suppress: the suppressor passes the error through.
+    const idle = this.mdf !== null && this.mdf.isSilent && this.suppressor.isIdle()
     for (let hop = 0; hop < B; hop += H) {
+      if (idle) {
+        this.suppressor.passThrough(e, y, hop, this.outputBlock, hop)
+        let sd = 0
+        for (let i = hop; i < hop + H; i++) sd += near[i]! * near[i]!
+        this.frameMic += this.previousMicEnergy
+        this.previousMicEnergy = sd
+        continue
+      }
       this.suppressor.analyze(e, y, hop)
       let hopError = 0
       let hopEcho = 0
@@ -1524,9 +1575,8 @@ export class EchoCanceller {
   private comparePaths(sff: number, see: number, dbf: number): number {
     const mdf = this.mdf!
     const B = this.blockSamples
-    const blockMs = (1000 * B) / this.config.sampleRateHz
-    const a1 = Math.pow(0.6, blockMs / 20)
-    const a2 = Math.pow(0.85, blockMs / 20)
+    const a1 = this.pathSmoothingShort
+    const a2 = this.pathSmoothingLong
     const difference = sff - see
     const spread = sff * (dbf + 1e-10 * B)
     this.differenceShort = a1 * this.differenceShort + (1 - a1) * difference
@@ -1684,7 +1734,7 @@ export class EchoCanceller {
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
       const tail = rho * (this.tail[k]! + this.lastPartitionPower[k]!)
-      this.tail[k] = tail > TINY ? tail : 0 // decays in far silence: flush before denormals slow everything
+      this.tail[k] = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
       this.lastPartitionPower[k] = yr * yr + yi * yi
     }
     // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.

@@ -371,6 +371,40 @@ describe('EchoCanceller: robustness', () => {
   })
 })
 
+describe('EchoCanceller: other rates and delays', () => {
+  it('works at 8 kHz (G.711 narrowband) with 10 ms frames', () => {
+    const random = new Random(3)
+    const n = 8000 * 3
+    const far = new Float32Array(n)
+    for (let i = 0; i < n; i++) far[i] = 0.1 * random.normal()
+    const mic = new Float32Array(n)
+    for (let i = 40; i < n; i++) mic[i] = 0.25 * far[i - 40]! - 0.1 * far[i - 41]! + 1e-4 * random.normal()
+    const aec = new EchoCanceller({ sampleRateHz: 8000, frameSamples: 80 })
+    expect(aec.blockLength).toBe(64)
+    expect((aec.delaySamples * 1000) / 8000).toBeLessThanOrEqual(10)
+    const out = run(aec, mic, far, undefined, 80)
+    let m = 0
+    let o = 0
+    for (let i = 16000; i < n - aec.delaySamples; i++) {
+      m += mic[i]! * mic[i]!
+      o += out[i + aec.delaySamples]! * out[i + aec.delaySamples]!
+    }
+    expect(10 * Math.log10(m / o)).toBeGreaterThan(30)
+  })
+
+  it('reports a non-causal delay (echo before its reference) and leaves the window at 0', () => {
+    const speech = readWavFixture('far-talker-16k.wav').samples.subarray(0, RATE * 6)
+    const mic = new Float32Array(speech.length)
+    const advance = 30 * 16 // the mic hears the far end 30 ms before the reference frame says it was played
+    for (let i = 0; i + advance < speech.length; i++) mic[i] = 0.25 * speech[i + advance]!
+    const aec = new EchoCanceller({})
+    run(aec, mic, speech)
+    expect(aec.metrics.nonCausal).toBe(true)
+    expect(aec.metrics.bulkDelayMs).toBeCloseTo(-30, 0)
+    expect(aec.metrics.compensatedDelayMs).toBe(0)
+  })
+})
+
 describe('EchoCanceller (nlms)', () => {
   it('converges on white noise through a short echo path', () => {
     const { far, mic } = whiteNoiseEcho(2, 100, 0)
