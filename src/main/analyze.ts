@@ -7,7 +7,7 @@ import type { PipelineSettings } from '../shared/config'
 import { impairCapture, loadCapture } from './capture'
 import type { Capture, LoadCaptureOptions } from './capture/types'
 import { Replay } from './engine/replay'
-import type { NetworkProfileName } from '../dsp/network-simulator'
+import type { NetworkParams, NetworkProfileName } from '../dsp/network-simulator'
 
 export interface CaptureReport {
   file: string
@@ -67,7 +67,8 @@ export interface CaptureReport {
 export interface AnalyzeOptions {
   settings: PipelineSettings
   load?: LoadCaptureOptions
-  impair?: { profile: NetworkProfileName; seed: number }
+  /** What-if replay through the network simulator: a named profile and/or explicit parameters, seeded. */
+  impair?: { profile?: NetworkProfileName; params?: Partial<NetworkParams>; seed: number }
   /** Remove the pipeline's reported delay from the processed audio (default true). */
   align?: boolean
 }
@@ -84,7 +85,10 @@ const finiteOrNull = (value: number, digits = 2): number | null =>
 
 export async function analyzeCapture(path: string, options: AnalyzeOptions): Promise<AnalyzeResult> {
   let capture = await loadCapture(path, options.load)
-  if (options.impair) capture = impairCapture(capture, options.impair.profile, options.impair.seed)
+  if (options.impair) {
+    const { profile, params, seed } = options.impair
+    capture = impairCapture(capture, { ...(profile ? { profile } : {}), ...params }, seed)
+  }
   return analyzeLoaded(capture, options)
 }
 

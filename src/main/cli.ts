@@ -11,7 +11,7 @@ import { basename, extname, join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
 import { glob } from 'tinyglobby'
-import { NETWORK_PROFILES, type NetworkProfileName } from '../dsp/network-simulator'
+import { NETWORK_PROFILES, type NetworkParams, type NetworkProfileName } from '../dsp/network-simulator'
 import { analyzeCapture, type CaptureReport } from './analyze'
 import { WaveFile } from './capture/wavefile'
 import { formatEnvFile, resolveSettings, type EnvIssue } from './settings/env-file'
@@ -23,6 +23,7 @@ interface AnalyzeFlags {
   env?: string
   set: string[]
   impair?: string
+  impairSet: string[]
   seed: number
   out: string
   json?: boolean
@@ -112,15 +113,30 @@ async function analyzeCommand(inputs: string[], flags: AnalyzeFlags): Promise<nu
     return 2
   }
   for (const warning of resolved.warnings) process.stderr.write(`voip-workbench: warning: ${warning.message}\n`)
-  let impair: { profile: NetworkProfileName; seed: number } | undefined
-  if (flags.impair !== undefined) {
-    if (!(flags.impair in NETWORK_PROFILES)) {
+  let impair: { profile?: NetworkProfileName; params: Partial<NetworkParams>; seed: number } | undefined
+  if (flags.impair !== undefined || flags.impairSet.length > 0) {
+    if (flags.impair !== undefined && !(flags.impair in NETWORK_PROFILES)) {
       process.stderr.write(
         `voip-workbench: --impair: "${flags.impair}" is not a profile (${Object.keys(NETWORK_PROFILES).join(', ')})\n`,
       )
       return 2
     }
-    impair = { profile: flags.impair as NetworkProfileName, seed: flags.seed }
+    const params: Partial<NetworkParams> = {}
+    const known = Object.keys(NETWORK_PROFILES.good)
+    for (const item of flags.impairSet) {
+      const match = /^([A-Za-z]+)=(.+)$/.exec(item)
+      const key = match?.[1]
+      const raw = match?.[2]?.trim() ?? ''
+      const value = raw === 'true' ? true : raw === 'false' ? false : Number(raw)
+      if (!match || !known.includes(key!) || (typeof value === 'number' && !Number.isFinite(value))) {
+        process.stderr.write(
+          `voip-workbench: --impair-set: "${item}" is not NAME=VALUE with NAME one of ${known.join(', ')}\n`,
+        )
+        return 2
+      }
+      ;(params as Record<string, number | boolean>)[key!] = value
+    }
+    impair = { ...(flags.impair ? { profile: flags.impair as NetworkProfileName } : {}), params, seed: flags.seed }
   }
   const files = await expandInputs(inputs)
   if (files.length === 0) {
@@ -208,6 +224,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--env <file>', 'settings from a .env file')
     .option('--set <KEY=VALUE>', 'one setting (repeatable; .env name or setting key)', collect, [])
     .option('--impair <profile>', `replay through a simulated network (${Object.keys(NETWORK_PROFILES).join(', ')})`)
+    .option(
+      '--impair-set <NAME=VALUE>',
+      'one simulated-network parameter, e.g. jitterMeanMs=30 (repeatable)',
+      collect,
+      [],
+    )
     .option('--seed <n>', 'seed of the simulated network', parseSeed, 1)
     .option('--out <dir>', 'folder for the processed WAVs', './workbench-out')
     .option('--json', 'print one JSON document on stdout, nothing else')

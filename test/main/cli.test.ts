@@ -132,4 +132,30 @@ describe('voip-workbench CLI', () => {
     expect(stderr).toMatch(/bad\.env:2/)
     expect(stderr).toMatch(/JITTER_BUFFER_MIN_MS/)
   })
+
+  it('replays a WAV through a simulated network (--impair with explicit parameters), deterministic with a seed', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-impair-'))
+    const args = [
+      'analyze',
+      CAPTURES + 'demo-call.wav',
+      '--impair',
+      'lossy',
+      '--impair-set',
+      'jitterMeanMs=15',
+      '--seed',
+      '5',
+    ]
+    const first = await cli([...args, '--out', out, '--json'])
+    const second = await cli([...args, '--out', out, '--json'])
+    expect(first.code).toBe(0)
+    const [a] = (JSON.parse(first.stdout) as { captures: Report[] }).captures
+    const [b] = (JSON.parse(second.stdout) as { captures: Report[] }).captures
+    expect(a!.network).not.toBeNull() // the WAV was packetised and went through the jitter buffer
+    expect(a!.network!.lost).toBeGreaterThan(0)
+    expect(a!.network!.jitterMs).toBeGreaterThan(1)
+    expect(b!.network).toEqual(a!.network)
+    const bad = await cli(['analyze', CAPTURES + 'demo-call.wav', '--impair-set', 'bogus=1'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/bogus=1/)
+  })
 })
