@@ -736,7 +736,6 @@ class ResidualSuppressor {
   }
 
   get stateBytes(): number {
-    const n = 2 * this.hop
     return (
       this.window.byteLength +
       this.errorFrame.byteLength +
@@ -756,7 +755,7 @@ class ResidualSuppressor {
       this.binPredicted.byteLength +
       this.gains.byteLength +
       this.overlap.byteLength +
-      8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
+      this.fft.stateBytes
     )
   }
 
@@ -1126,8 +1125,7 @@ export class EchoCanceller {
     ]
     let bytes = 0
     for (const a of arrays) bytes += a.byteLength
-    const n = 2 * this.blockSamples
-    bytes += 8 * (n + n + 2 + n + n / 2) // RealFft scratch, tables and fft.js's tables
+    bytes += this.fft.stateBytes
     bytes += this.estimator.stateBytes + this.suppressor.stateBytes
     if (this.mdf) bytes += this.mdf.stateBytes
     if (this.nlms) bytes += this.nlms.stateBytes

@@ -49,7 +49,7 @@
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
-import FFT from 'fft.js'
+import { ComplexFft } from './delay-estimator'
 import { VoiceActivityDetector } from './vad'
 
 export type NoiseReducerEngine = 'gate' | 'subtract'
@@ -176,13 +176,13 @@ export function fastExp(y: number): number {
 }
 
 /**
- * Real FFT of size n through an n/2-point complex FFT (fft.js) and the usual split (e.g. Numerical Recipes §12.3):
+ * Real FFT of size n through an n/2-point complex FFT (ComplexFft) and the usual split (e.g. Numerical Recipes §12.3):
  * the real input, read as n/2 interleaved complex samples, is transformed, then untangled with e^(−2πik/n).
  */
 export class RealFft {
   readonly size: number
   private readonly half: number
-  private readonly fft: FFT
+  private readonly fft: ComplexFft
   private readonly cos: Float64Array
   private readonly sin: Float64Array
   /** Complex scratch, n/2 points interleaved. */
@@ -193,7 +193,7 @@ export class RealFft {
     if (!(size >= 4 && (size & (size - 1)) === 0)) throw new RangeError(`size: ${size} is not a power of two ≥ 4`)
     this.size = size
     this.half = size / 2
-    this.fft = new FFT(this.half)
+    this.fft = new ComplexFft(this.half)
     this.cos = new Float64Array(this.half + 1)
     this.sin = new Float64Array(this.half + 1)
     for (let k = 0; k <= this.half; k++) {
@@ -202,6 +202,17 @@ export class RealFft {
     }
     this.complexIn = new Float64Array(size)
     this.complexOut = new Float64Array(size)
+  }
+
+  /** Bytes of the twiddles and scratch (the complex transform's tables included). */
+  get stateBytes(): number {
+    return (
+      this.cos.byteLength +
+      this.sin.byteLength +
+      this.complexIn.byteLength +
+      this.complexOut.byteLength +
+      this.fft.stateBytes
+    )
   }
 
   /** X(k) = Σ x(t)·e^(−2πikt/n), k = 0…n/2, into re/im, and |X(k)|² into power if given (input is not modified). */
@@ -899,14 +910,14 @@ export class NoiseReducer {
     this.minPower = new Float64Array(bins)
     this.minPowerTemp = new Float64Array(bins)
     this.presence = new Float64Array(bins)
-    // Typed-array state: window, synthesis window, strength table, 4 signal buffers, 16 per-bin arrays, the FFT's
-    // twiddles and scratch (3 × fftSize doubles), the VAD's.
+    // Typed-array state: window, synthesis window, strength table, 4 signal buffers, 18 per-bin arrays, the FFT's
+    // twiddles and scratch, the VAD's.
     this.bytes =
       8 * (2 * windowLength + fftSize) +
       4 * STRENGTH_TABLE_SIZE +
       8 * (3 * windowLength + fftSize) +
       8 * 18 * bins +
-      8 * 3 * fftSize +
+      this.fft.stateBytes +
       this.vad.stateBytes
     this.reset()
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DelayEstimator, RealFft } from '../../src/dsp/delay-estimator'
+import { ComplexFft, DelayEstimator, RealFft } from '../../src/dsp/delay-estimator'
 import { Random } from '../../src/dsp/random'
 import { echoScene } from '../helpers/scenes'
 import { readWavFixture, whiteNoise } from '../helpers/signals'
@@ -31,10 +31,41 @@ function delayed(x: Float32Array, delay: number, gain: number, noise: number, se
   return y
 }
 
+describe('ComplexFft', () => {
+  it('matches a naive complex DFT for every size from 2 to 512 (radix-8, radix-4 and radix-2 first stages)', () => {
+    const random = new Random(11)
+    for (let size = 2; size <= 512; size *= 2) {
+      const fft = new ComplexFft(size)
+      const x = new Float64Array(2 * size)
+      for (let i = 0; i < 2 * size; i++) x[i] = random.normal()
+      const out = new Float64Array(2 * size)
+      fft.transform(out, x)
+      let error = 0
+      for (let k = 0; k < size; k++) {
+        let re = 0
+        let im = 0
+        for (let t = 0; t < size; t++) {
+          const c = Math.cos((2 * Math.PI * k * t) / size)
+          const s = Math.sin((2 * Math.PI * k * t) / size)
+          re += x[2 * t]! * c + x[2 * t + 1]! * s
+          im += x[2 * t + 1]! * c - x[2 * t]! * s
+        }
+        error = Math.max(error, Math.abs(re - out[2 * k]!), Math.abs(im - out[2 * k + 1]!))
+      }
+      expect(error, `size ${size}`).toBeLessThan(1e-9 * size)
+    }
+  })
+
+  it('rejects sizes that are not powers of two', () => {
+    expect(() => new ComplexFft(1)).toThrow(/ComplexFft size/)
+    expect(() => new ComplexFft(24)).toThrow(RangeError)
+  })
+})
+
 describe('RealFft', () => {
   it('matches a naive DFT and inverts exactly over a sweep of sizes', () => {
     const random = new Random(7)
-    for (const size of [4, 8, 32, 128, 512]) {
+    for (const size of [4, 8, 16, 32, 64, 128, 256, 512]) {
       const fft = new RealFft(size)
       const x = new Float64Array(size)
       for (let i = 0; i < size; i++) x[i] = random.normal()
