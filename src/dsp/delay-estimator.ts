@@ -586,46 +586,104 @@ export class DelayEstimator {
    * Non-finite samples count as 0. Allocates nothing.
    */
   push(near: ArrayLike<number>, far: ArrayLike<number>, length = Math.min(near.length, far.length)): void {
+    // The filter states and coefficients live in locals over the loop (stored back at the end and around hops).
     const c = this.coefficients
+    const b0 = c[0]!
+    const b1 = c[1]!
+    const b2 = c[2]!
+    const a1 = c[3]!
+    const a2 = c[4]!
+    const d0 = c[5]!
+    const d1 = c[6]!
+    const d2 = c[7]!
+    const e1 = c[8]!
+    const e2 = c[9]!
+    const ns = this.nearState
+    const fs = this.farState
+    // Per section: x1, x2, y1, y2 (near: n…, far: f…).
+    let nx1 = ns[0]!
+    let nx2 = ns[1]!
+    let ny1 = ns[2]!
+    let ny2 = ns[3]!
+    let nu1 = ns[4]!
+    let nu2 = ns[5]!
+    let nz1 = ns[6]!
+    let nz2 = ns[7]!
+    let fx1 = fs[0]!
+    let fx2 = fs[1]!
+    let fy1 = fs[2]!
+    let fy2 = fs[3]!
+    let fu1 = fs[4]!
+    let fu2 = fs[5]!
+    let fz1 = fs[6]!
+    let fz2 = fs[7]!
+    const boxcar = this.boxcar
+    let boxcarNear = this.boxcarNear
+    let boxcarFar = this.boxcarFar
+    let boxcarCount = this.boxcarCount
     for (let i = 0; i < length; i++) {
       let n = near[i]!
       let f = far[i]!
       // As units.sanitize: NaN and ±Infinity → 0, clamp the rest to [-1, 1].
       if (!(n >= -1 && n <= 1)) n = n > 1 && n !== Infinity ? 1 : n < -1 && n !== -Infinity ? -1 : 0
       if (!(f >= -1 && f <= 1)) f = f > 1 && f !== Infinity ? 1 : f < -1 && f !== -Infinity ? -1 : 0
-      this.boxcarNear += n
-      this.boxcarFar += f
-      if (++this.boxcarCount < this.boxcar) continue
-      // One 4 kHz sample: low-pass it (both streams), keep every second one.
-      const y4near = this.biquads(c, this.nearState, this.boxcarNear / this.boxcar)
-      const y4far = this.biquads(c, this.farState, this.boxcarFar / this.boxcar)
-      this.boxcarNear = this.boxcarFar = 0
-      this.boxcarCount = 0
+      boxcarNear += n
+      boxcarFar += f
+      if (++boxcarCount < boxcar) continue
+      // One 4 kHz sample: low-pass it (both streams: two cascaded Direct Form I sections), keep every second one.
+      const xn = boxcarNear / boxcar
+      const yn1 = b0 * xn + b1 * nx1 + b2 * nx2 - a1 * ny1 - a2 * ny2
+      nx2 = nx1
+      nx1 = xn
+      ny2 = ny1
+      ny1 = yn1
+      const yn2 = d0 * yn1 + d1 * nu1 + d2 * nu2 - e1 * nz1 - e2 * nz2
+      nu2 = nu1
+      nu1 = yn1
+      nz2 = nz1
+      nz1 = yn2
+      const xf = boxcarFar / boxcar
+      const yf1 = b0 * xf + b1 * fx1 + b2 * fx2 - a1 * fy1 - a2 * fy2
+      fx2 = fx1
+      fx1 = xf
+      fy2 = fy1
+      fy1 = yf1
+      const yf2 = d0 * yf1 + d1 * fu1 + d2 * fu2 - e1 * fz1 - e2 * fz2
+      fu2 = fu1
+      fu1 = yf1
+      fz2 = fz1
+      fz1 = yf2
+      boxcarNear = boxcarFar = 0
+      boxcarCount = 0
       this.pickPhase ^= 1
       if (this.pickPhase === 0) continue
-      this.farBlock[PARTITION + this.blockFill] = y4far
-      this.nearBlock[PARTITION + this.blockFill] = y4near
+      this.farBlock[PARTITION + this.blockFill] = yf2
+      this.nearBlock[PARTITION + this.blockFill] = yn2
       this.time++
       if (++this.blockFill === PARTITION) {
         this.hop()
         this.blockFill = 0
       }
     }
-  }
-
-  private biquads(c: Float64Array, s: Float64Array, x: number): number {
-    // Two cascaded Direct Form I sections; state per section: x1, x2, y1, y2.
-    const y1 = c[0]! * x + c[1]! * s[0]! + c[2]! * s[1]! - c[3]! * s[2]! - c[4]! * s[3]!
-    s[1] = s[0]!
-    s[0] = x
-    s[3] = s[2]!
-    s[2] = y1
-    const y2 = c[5]! * y1 + c[6]! * s[4]! + c[7]! * s[5]! - c[8]! * s[6]! - c[9]! * s[7]!
-    s[5] = s[4]!
-    s[4] = y1
-    s[7] = s[6]!
-    s[6] = y2
-    return y2
+    this.boxcarNear = boxcarNear
+    this.boxcarFar = boxcarFar
+    this.boxcarCount = boxcarCount
+    ns[0] = nx1
+    ns[1] = nx2
+    ns[2] = ny1
+    ns[3] = ny2
+    ns[4] = nu1
+    ns[5] = nu2
+    ns[6] = nz1
+    ns[7] = nz2
+    fs[0] = fx1
+    fs[1] = fx2
+    fs[2] = fy1
+    fs[3] = fy2
+    fs[4] = fu1
+    fs[5] = fu2
+    fs[6] = fz1
+    fs[7] = fz2
   }
 
   /** One partition of both streams is complete: update the spectra, and now and then search the peak. */
