@@ -397,6 +397,8 @@ class MdfFilter {
     const nb = this.nextBackground
     const nf = this.nextForeground
     const p0 = this.proportion[0]!
+    const farPower = this.farPower
+    const nextPower = this.nextPower
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const xr = X[at0 + i]!
@@ -405,7 +407,7 @@ class MdfFilter {
       Yb[i + 1] = nb[i + 1]! + xr * Wb[i + 1]! + xi * Wb[i]!
       Yf[i] = nf[i]! + xr * Wf[i]! - xi * Wf[i + 1]!
       Yf[i + 1] = nf[i + 1]! + xr * Wf[i + 1]! + xi * Wf[i]!
-      this.farPower[k] = this.nextPower[k]! + p0 * (xr * xr + xi * xi)
+      farPower[k] = nextPower[k]! + p0 * (xr * xr + xi * xi)
     }
     // Overlap-save: the last B samples of each inverse transform are the linear convolution.
     const t = this.timeScratch
@@ -790,12 +792,14 @@ class ResidualSuppressor {
     const H = this.hop
     const w = this.window
     const ef = this.errorFrame
+    const yf = this.echoFrame
+    const overlap = this.overlap
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = this.overlap[i]! + ef[i]! * w[i]! * w[i]!
+      out[outAt + i] = overlap[i]! + ef[i]! * w[i]! * w[i]!
       const v = e[at + i]!
-      this.overlap[i] = v * w[H + i]! * w[H + i]!
+      overlap[i] = v * w[H + i]! * w[H + i]!
       ef[i] = v
-      this.echoFrame[i] = y[at + i]!
+      yf[i] = y[at + i]!
     }
     if (this.nearHangover > 0) this.nearHangover--
     this.residualEnergy = 0
@@ -866,6 +870,8 @@ class ResidualSuppressor {
     let predictedSum = 0
     let residualSum = 0
     let nearBins = 0
+    const binMicPower = this.binMic
+    const binPredictedPower = this.binPredicted
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const yp = echoPower[k]!
@@ -886,10 +892,10 @@ class ResidualSuppressor {
       residualSum += weight * r
       // A bin where the mic exceeds everything predicted by 6 dB cannot be echo: two or three summed components
       // reach at most 3–4.8 dB over the sum of their powers.
-      const binRatio = 0.5 * this.binMic[k]! + 0.5 * mic
-      const binPredicted = 0.5 * this.binPredicted[k]! + 0.5 * predicted
-      this.binMic[k] = binRatio > TINY ? binRatio : 0
-      this.binPredicted[k] = binPredicted > TINY ? binPredicted : 0
+      const binRatio = 0.5 * binMicPower[k]! + 0.5 * mic
+      const binPredicted = 0.5 * binPredictedPower[k]! + 0.5 * predicted
+      binMicPower[k] = binRatio > TINY ? binRatio : 0
+      binPredictedPower[k] = binPredicted > TINY ? binPredicted : 0
       if (binRatio > BIN_RATIO * binPredicted) nearBins++
     }
     this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
@@ -959,9 +965,10 @@ class ResidualSuppressor {
     const s = this.scratch
     const w = this.window
     this.fft.inverse(Z, s)
+    const overlap = this.overlap
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = this.overlap[i]! + s[i]! * w[i]!
-      this.overlap[i] = s[H + i]! * w[H + i]!
+      out[outAt + i] = overlap[i]! + s[i]! * w[i]!
+      overlap[i] = s[H + i]! * w[H + i]!
     }
   }
 }
@@ -1342,10 +1349,11 @@ export class EchoCanceller {
     }
     // Output FIFO: always `length` samples, delaySamples behind the input.
     const outRing = this.outRing
-    for (let i = 0; i < length; i++) {
-      if (this.outRead < this.outWrite) out[i] = outRing[this.outRead++ & this.outMask]!
-      else out[i] = 0
-    }
+    const outMask = this.outMask
+    const outWrite = this.outWrite
+    let outRead = this.outRead
+    for (let i = 0; i < length; i++) out[i] = outRead < outWrite ? outRing[outRead++ & outMask]! : 0
+    this.outRead = outRead
     this.updateFrameMetrics()
   }
 
@@ -1452,14 +1460,19 @@ export class EchoCanceller {
     let sxx = 0
     let dbf = 0
     let saturated = false
+    const farBlock = this.farBlock
     for (let i = 0; i < B; i++) {
       const d = near[i]!
+      const ef = e[i]!
+      const ebi = eb[i]!
+      const ybi = yb[i]!
+      const x = farBlock[i]!
       sdd += d * d
-      sff += e[i]! * e[i]!
-      see += eb[i]! * eb[i]!
-      syy += yb[i]! * yb[i]!
-      sxx += this.farBlock[i]! * this.farBlock[i]!
-      const difference = e[i]! - eb[i]!
+      sff += ef * ef
+      see += ebi * ebi
+      syy += ybi * ybi
+      sxx += x * x
+      const difference = ef - ebi
       dbf += difference * difference
       if (d >= 0.999 || d <= -0.999) saturated = true
     }
@@ -1516,9 +1529,13 @@ export class EchoCanceller {
       syf += hopEcho
       // The leak regression would read a near talker's power swings as echo leakage: hold it in double talk.
       if (this.suppressor.nearHangover === 0) this.updateLeak(hopError, hopEcho)
+      const blockErrorPower = this.blockErrorPower
+      const blockEchoPower = this.blockEchoPower
+      const hopErrorPower = this.suppressor.errorPower
+      const hopEchoPower = this.suppressor.echoPower
       for (let k = 0; k < S; k++) {
-        this.blockErrorPower[k] = this.blockErrorPower[k]! + this.suppressor.errorPower[k]!
-        this.blockEchoPower[k] = this.blockEchoPower[k]! + this.suppressor.echoPower[k]!
+        blockErrorPower[k] = blockErrorPower[k]! + hopErrorPower[k]!
+        blockEchoPower[k] = blockEchoPower[k]! + hopEchoPower[k]!
       }
       this.suppressor.synthesize(
         Math.min(1, 2 * this.leak),
@@ -1534,12 +1551,16 @@ export class EchoCanceller {
       this.previousMicEnergy = sd
     }
     let so = 0
+    const outputBlock = this.outputBlock
+    const outRing = this.outRing
+    const outMask = this.outMask
+    let outWrite = this.outWrite
     for (let i = 0; i < B; i++) {
-      const v = this.outputBlock[i]!
+      const v = outputBlock[i]!
       so += v * v
-      this.outRing[this.outWrite & this.outMask] = v
-      this.outWrite++
+      outRing[outWrite++ & outMask] = v
     }
+    this.outWrite = outWrite
 
     // Background gradient: the spectrum of [0, e_b]; Valin's step from the output path's spectra.
     if (this.mdf) {
@@ -1629,19 +1650,23 @@ export class EchoCanceller {
     const Ep = this.suppressor.errorPower
     const Yp = this.suppressor.echoPower
     const average = H / this.config.sampleRateHz // 1 s means
+    const errorMeans = this.errorMean
+    const echoMeans = this.echoMean
     let pey = 0
     let pyy = 0
     for (let k = 0; k < S; k++) {
       const ep = Ep[k]!
       const yp = Yp[k]!
-      const eh = ep - this.errorMean[k]!
-      const yh = yp - this.echoMean[k]!
+      const eMean = errorMeans[k]!
+      const yMean = echoMeans[k]!
+      const eh = ep - eMean
+      const yh = yp - yMean
       pey += eh * yh
       pyy += yh * yh
-      const errorMean = (1 - average) * this.errorMean[k]! + average * ep
-      const echoMean = (1 - average) * this.echoMean[k]! + average * yp
-      this.errorMean[k] = errorMean > TINY ? errorMean : 0
-      this.echoMean[k] = echoMean > TINY ? echoMean : 0
+      const errorMean = (1 - average) * eMean + average * ep
+      const echoMean = (1 - average) * yMean + average * yp
+      errorMeans[k] = errorMean > TINY ? errorMean : 0
+      echoMeans[k] = echoMean > TINY ? echoMean : 0
     }
     pyy = Math.sqrt(pyy)
     pey = pey / (pyy + 1e-30)
@@ -1724,6 +1749,8 @@ export class EchoCanceller {
     const W = mdf.foreground
     const wa = (M - 1) * 2 * K
     // Partition M at block m is partition M−1 of block m−1, one decay step down: T(m) = ρ·(T(m−1) + P_{M−1}(m−1)).
+    const tails = this.tail
+    const lastPower = this.lastPartitionPower
     for (let k = 0; k < K; k++) {
       const xr = X[xa + 2 * k]!
       const xi = X[xa + 2 * k + 1]!
@@ -1731,13 +1758,13 @@ export class EchoCanceller {
       const wi = W[wa + 2 * k + 1]!
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
-      const tail = rho * (this.tail[k]! + this.lastPartitionPower[k]!)
-      this.tail[k] = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
-      this.lastPartitionPower[k] = yr * yr + yi * yi
+      const tail = rho * (tails[k]! + lastPower[k]!)
+      tails[k] = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
+      lastPower[k] = yr * yr + yi * yi
     }
     // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.
     const S = this.suppressor.bins
-    for (let k = 0; k < S; k++) target[k] = 0.25 * this.tail[2 * k]!
+    for (let k = 0; k < S; k++) target[k] = 0.25 * tails[2 * k]!
   }
 
   private updateFrameMetrics(): void {
