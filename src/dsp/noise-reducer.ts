@@ -535,7 +535,14 @@ export class NoiseReducer {
       // Shift the analysis buffer by one hop and append the new samples (read before out is written: out may be frame).
       input.copyWithin(0, hop)
       const offset = h * hop
-      for (let i = 0; i < hop; i++) input[base + i] = offset + i < available ? finiteSample(frame[offset + i]!) : 0
+      const present = offset + hop <= available ? hop : available > offset ? available - offset : 0
+      for (let i = 0; i < present; i++) {
+        let v = frame[offset + i]!
+        // As finiteSample(): non-finite → 0, clamped to [−1, 1].
+        if (!(v >= -1 && v <= 1)) v = v > 1 && v !== Infinity ? 1 : v < -1 && v !== -Infinity ? -1 : 0
+        input[base + i] = v
+      }
+      for (let i = present; i < hop; i++) input[base + i] = 0
       this.processHop(isSpeech)
       // Output: the delayed input itself when strength is 0 (bit-exact), else the overlap-added result.
       // Non-finite guard on the way (speexdsp's "slapped" reset): a gain ≤ 1 cannot take a sample beyond ±4.
@@ -616,7 +623,8 @@ export class NoiseReducer {
     this.fft.inverseUnscaled(re, im, x)
     const overlapAdd = this.overlapAdd
     const synthesis = this.synthesisWindow
-    for (let i = 0; i < this.windowLength; i++) overlapAdd[i] = overlapAdd[i]! + x[i]! * synthesis[i]!
+    const windowLength = this.windowLength
+    for (let i = 0; i < windowLength; i++) overlapAdd[i] = overlapAdd[i]! + x[i]! * synthesis[i]!
 
     const m = this.metrics
     const a = this.metricSmoothing

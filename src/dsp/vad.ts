@@ -190,9 +190,12 @@ export class VoiceActivityDetector {
 
     // Energy feature: band SNR against the minimum-statistics floor.
     let snrSum = 0
+    const bandStart = this.bandStart
+    const bandEnd = this.bandEnd
     for (let b = 0; b < this.bandCount; b++) {
       let energy = POWER_EPSILON
-      for (let k = this.bandStart[b]!; k < this.bandEnd[b]!; k++) {
+      const end = bandEnd[b]!
+      for (let k = bandStart[b]!; k < end; k++) {
         const p = power[k]!
         if (p > 0 && p < Infinity) energy += p
       }
