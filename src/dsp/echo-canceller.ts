@@ -232,12 +232,15 @@ class MdfFilter {
   readonly partitions: number
   private readonly bins: number
   private readonly fft: RealFft
-  /** Background (adapting) and foreground (output) weights, partitions × 2·bins; partition j: j blocks ago. */
-  readonly weights: Float64Array
+  /**
+   * Background (adapting) and foreground (output) weights, partitions × 2·bins; partition j: j blocks ago. Single
+   * precision, as the far spectra ring (speexdsp's float build; the sums are in double): half the state, same ERLE.
+   */
+  readonly weights: Float32Array
   /** Single precision is plenty for the output path's copy (speexdsp keeps it in 16 bits). */
   readonly foreground: Float32Array
   /** Ring of far spectra, newest at `head` (partitions × 2·bins), and each slot's offset by partition. */
-  private readonly farSpectra: Float64Array
+  private readonly farSpectra: Float32Array
   private readonly farOffsets: Int32Array
   private head = 0
   /** Aligned far: [previous block, current block]. */
@@ -264,9 +267,9 @@ class MdfFilter {
     this.bins = blockSamples + 1
     this.fft = fft
     const spectrum = 2 * this.bins
-    this.weights = new Float64Array(partitions * spectrum)
+    this.weights = new Float32Array(partitions * spectrum)
     this.foreground = new Float32Array(partitions * spectrum)
-    this.farSpectra = new Float64Array(partitions * spectrum)
+    this.farSpectra = new Float32Array(partitions * spectrum)
     this.farOffsets = new Int32Array(partitions)
     this.farTime = new Float64Array(2 * blockSamples)
     this.backgroundSpectrum = new Float64Array(spectrum)
@@ -350,7 +353,7 @@ class MdfFilter {
     return this.farOffsets[this.partitions - 1]!
   }
 
-  get farSpectraArray(): Float64Array {
+  get farSpectraArray(): Float32Array {
     return this.farSpectra
   }
 
@@ -388,9 +391,11 @@ class MdfFilter {
       foregroundError.set(near)
       return
     }
-    if (energy > 0) this.fft.forward(x, X, at0)
-    else X.fill(0, at0, at0 + 2 * K)
     const Yb = this.backgroundSpectrum
+    if (energy > 0) {
+      this.fft.forward(x, Yb) // Yb as scratch: the ring is single precision
+      X.set(Yb, at0)
+    } else X.fill(0, at0, at0 + 2 * K)
     const Yf = this.foregroundSpectrum
     const Wb = this.weights
     const Wf = this.foreground
@@ -539,11 +544,16 @@ class MdfFilter {
   /** Zeroes the circular-wrap half of the background partition j's impulse response. */
   private constrain(j: number): void {
     const B = this.blockSamples
-    const at = j * 2 * this.bins
+    const n = 2 * this.bins
+    const at = j * n
     const t = this.timeScratch
-    this.fft.inverse(this.weights, t, at)
+    const spectrum = this.backgroundSpectrum // scratch here: overwritten by the next filter()
+    const W = this.weights
+    for (let i = 0; i < n; i++) spectrum[i] = W[at + i]!
+    this.fft.inverse(spectrum, t)
     for (let i = B; i < 2 * B; i++) t[i] = 0
-    this.fft.forward(t, this.weights, at)
+    this.fft.forward(t, spectrum)
+    W.set(spectrum, at)
   }
 
   /** IPNLMS-like proportion: p_j ∝ ‖W_j‖ + 0.1·max ‖W‖, summing to 0.99 (speexdsp's mdf_adjust_prop). */
@@ -591,7 +601,8 @@ class MdfFilter {
         t[i] = n < count ? taps[n]! : 0
         t[B + i] = 0
       }
-      this.fft.forward(t, this.weights, j * 2 * this.bins)
+      this.fft.forward(t, this.backgroundSpectrum) // scratch here
+      this.weights.set(this.backgroundSpectrum, j * 2 * this.bins)
     }
     this.foreground.set(this.weights)
     this.updateProportion()
@@ -615,7 +626,8 @@ class MdfFilter {
     for (let j = 0; j < M; j++) {
       const start = end - 2 * B - j * B
       for (let i = 0; i < 2 * B; i++) t[i] = start + i >= 0 ? history[start + i]! : 0
-      this.fft.forward(t, this.farSpectra, j * 2 * K)
+      this.fft.forward(t, this.backgroundSpectrum) // scratch here
+      this.farSpectra.set(this.backgroundSpectrum, j * 2 * K)
     }
     for (let i = 0; i < B; i++) this.farTime[B + i] = history[end - B + i]!
     this.prepare()
