@@ -883,7 +883,7 @@ export class NoiseReducer {
     this.maskPowerSmoothing = MASK_POWER_SMOOTHING_20MS ** hopOver20Ms
 
     this.fft = new RealFft(fftSize)
-    this.vad = new VoiceActivityDetector({ sampleRateHz, frameSamples: hop, fftSize })
+    this.vad = new VoiceActivityDetector({ sampleRateHz, frameSamples: hop, fftSize, analysis: false })
     // p = rect(hop) ∗ hann(overlap)/Σhann: constant-overlap-add at the hop; analysis = synthesis = sqrt(p).
     const hann = new Float64Array(overlap)
     let hannSum = 0

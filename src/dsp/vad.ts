@@ -17,7 +17,8 @@
  * The first frame initialises the floors: a stream is assumed to start with noise (as the noise reducer assumes).
  *
  * `process(frame)` windows (Hann) and transforms the frame itself (fft.js); `processPowerSpectrum(power)` takes a
- * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize.
+ * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize; such a
+ * caller passes `analysis: false` and the VAD holds no FFT scratch.
  * Nothing allocates after construction. Limits: babble (many talkers) reads as speech; a noise whose level keeps
  * rising faster than the 2 s minimum window reads as speech until it settles.
  */
@@ -29,6 +30,11 @@ export interface VoiceActivityDetectorConfig {
   frameSamples: number
   /** FFT size of the power spectra given to processPowerSpectrum (default: next power of two ≥ frameSamples). */
   fftSize?: number
+  /**
+   * Whether process(frame) analyses frames itself (default true). false: the caller only gives power spectra
+   * (processPowerSpectrum), and no FFT scratch is allocated; process(frame) then returns the last decision.
+   */
+  analysis?: boolean
 }
 
 /** Band edges, Hz. */
@@ -85,7 +91,7 @@ export class VoiceActivityDetector {
   private hangover = 0
   private frameCount = 0
   // process(frame) scratch: Hann window, zero-padded input, complex output, power spectrum.
-  private readonly fft: FFT
+  private readonly fft: FFT | null
   private readonly window: Float64Array
   private readonly fftInput: Float64Array
   private readonly fftOutput: Float64Array
@@ -142,25 +148,27 @@ export class VoiceActivityDetector {
     this.minWindowFrames = Math.max(2, Math.round((MIN_WINDOW_S * sampleRateHz) / frameSamples))
     this.hangoverFrames = Math.round((HANGOVER_MS * sampleRateHz) / 1000 / frameSamples)
 
-    this.fft = new FFT(fftSize)
-    this.window = new Float64Array(Math.min(frameSamples, fftSize))
+    const analysis = config.analysis ?? true
+    this.fft = analysis ? new FFT(fftSize) : null
+    this.window = new Float64Array(analysis ? Math.min(frameSamples, fftSize) : 0)
     for (let i = 0; i < this.window.length; i++)
       this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / this.window.length)
-    this.fftInput = new Float64Array(fftSize)
-    this.fftOutput = new Float64Array(2 * fftSize)
-    this.power = new Float64Array(nyquistBin + 1)
+    this.fftInput = new Float64Array(analysis ? fftSize : 0)
+    this.fftOutput = new Float64Array(analysis ? 2 * fftSize : 0)
+    this.power = new Float64Array(analysis ? nyquistBin + 1 : 0)
   }
 
   /** Bytes of state held in typed arrays (including the FFT scratch of process()). */
   get stateBytes(): number {
     return (
       8 * (5 * this.bandCount + this.window.length + this.fftInput.length + this.fftOutput.length + this.power.length) +
-      4 * this.fftSize // fft.js twiddle table
+      (this.fft ? 8 * 3 * this.fftSize : 0) // fft.js tables: twiddles (2·fftSize) and bit reversal (≤ fftSize)
     )
   }
 
   /** Classifies one frame of samples (non-finite samples count as 0). Returns isSpeech. */
   process(frame: Float32Array): boolean {
+    if (!this.fft) return this.isSpeech
     const n = this.window.length < frame.length ? this.window.length : frame.length
     const input = this.fftInput
     for (let i = 0; i < n; i++) {

@@ -25,6 +25,30 @@ function voiced(length: number, amplitude: number): Float32Array {
 }
 
 describe('VoiceActivityDetector', () => {
+  it('without its own analysis (analysis: false) decides the same from power spectra and holds less state', () => {
+    const full = new VoiceActivityDetector({ sampleRateHz: RATE, frameSamples: FRAME, fftSize: 512 })
+    const light = new VoiceActivityDetector({ sampleRateHz: RATE, frameSamples: FRAME, fftSize: 512, analysis: false })
+    expect(light.stateBytes).toBeLessThan(full.stateBytes / 4)
+    const { noisy } = noiseScene('white', 5)
+    const fft = new FFT(512)
+    const input = new Float64Array(512)
+    const spectrum = new Float64Array(1024)
+    const power = new Float64Array(257)
+    let speechFrames = 0
+    for (let f = 0; (f + 1) * FRAME <= noisy.length; f++) {
+      for (let i = 0; i < FRAME; i++) input[i] = noisy[f * FRAME + i]!
+      fft.realTransform(spectrum, input)
+      for (let k = 0; k < 257; k++) power[k] = spectrum[2 * k]! ** 2 + spectrum[2 * k + 1]! ** 2
+      const decision = full.processPowerSpectrum(power)
+      expect(light.processPowerSpectrum(power)).toBe(decision)
+      expect(light.probability).toBe(full.probability)
+      // process(frame) has nothing to analyse with: it keeps the last decision.
+      expect(light.process(noisy.subarray(f * FRAME, (f + 1) * FRAME))).toBe(decision)
+      if (decision) speechFrames++
+    }
+    expect(speechFrames).toBeGreaterThan(10)
+  })
+
   it('rejects out-of-range settings with a RangeError naming the field', () => {
     expect(() => new VoiceActivityDetector({ sampleRateHz: 1000 })).toThrow(/sampleRateHz/)
     expect(() => new VoiceActivityDetector({ frameSamples: 3 })).toThrow(/frameSamples/)
