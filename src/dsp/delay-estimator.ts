@@ -345,12 +345,13 @@ export class RealFft {
     const s = this.sinTable
     const scale = 1 / h
     // Z[k] = Xe[k] + j·Xo[k], Xe = (X[k] + X*[h−k])/2, Xo = (X[k] − X*[h−k])/2 · W^−k; z = IDFT_h(Z) = (x_even, x_odd).
-    // The inverse is a forward transform of conj(Z)/h, conjugated afterwards; bins k and h − k again in pairs.
+    // IDFT_h(Z)[n] = DFT_h(Z[(h − k) mod h])[n] / h: the forward transform of Z stored index-reversed (so no
+    // conjugations and no pass over the output); bins k and h − k again in pairs, each stored at the other's place.
     {
       const x0 = spectrum[at]!
       const xh = spectrum[at + 2 * h]!
       z[0] = 0.5 * (x0 + xh) * scale
-      z[1] = -0.5 * (x0 - xh) * scale
+      z[1] = 0.5 * (x0 - xh) * scale
     }
     for (let k = 1, m = h - 1; k < m; k++, m--) {
       const ar = spectrum[at + 2 * k]!
@@ -365,16 +366,15 @@ export class RealFft {
       const sk = s[k]!
       const or = dr * ck - di * sk
       const oi = dr * sk + di * ck
-      z[2 * k] = (er - oi) * scale
-      z[2 * k + 1] = -(ei + or) * scale
-      z[2 * m] = (er + oi) * scale
-      z[2 * m + 1] = (ei - or) * scale
+      z[2 * m] = (er - oi) * scale // Z[k]
+      z[2 * m + 1] = (ei + or) * scale
+      z[2 * k] = (er + oi) * scale // Z[m]
+      z[2 * k + 1] = (or - ei) * scale
     }
     const q = h >> 1
     z[2 * q] = spectrum[at + 2 * q]! * scale
-    z[2 * q + 1] = spectrum[at + 2 * q + 1]! * scale
+    z[2 * q + 1] = -spectrum[at + 2 * q + 1]! * scale
     this.half.transform(output, z)
-    for (let i = 1; i < this.size; i += 2) output[i] = -output[i]!
   }
 }
 
