@@ -1,5 +1,6 @@
-// `npm start`: builds the workbench and opens the desktop app. Where the Electron binary is missing (it could not be
-// downloaded at install time), it says so in one line and serves the renderer to a browser instead.
+// `npm start`: builds the workbench and opens the desktop app on the demo capture. Where the Electron binary is
+// missing (it could not be downloaded at install time), it says so in one line and starts browser mode instead,
+// printing the URL to open.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -26,15 +27,7 @@ if (binary) {
   const child = spawn(binary, ['.'], { stdio: 'inherit' })
   child.on('exit', (code) => process.exit(code ?? 0))
 } else {
-  console.log('npm start: the Electron binary is not installed here, so the workbench opens in browser mode instead.')
-  const { preview } = await import('vite')
-  const server = await preview({
-    root: 'src/renderer',
-    configFile: false,
-    build: { outDir: '../../out/renderer' },
-    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    logLevel: 'silent',
-  })
-  const address = server.httpServer.address()
-  console.log(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`)
+  console.log('npm start: the Electron binary is not installed here, so the workbench opens in browser mode instead:')
+  const { main } = await import('../out/main/web.js')
+  await main(process.argv.slice(2))
 }

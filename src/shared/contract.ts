@@ -472,7 +472,7 @@ function typedName(value: unknown): TypedName | null {
 const align8 = (n: number): number => (n + 7) & ~7
 
 /** A message as WebSocket data: JSON text, or a binary frame when it holds typed arrays. */
-export function encodeWire(message: unknown): string | Uint8Array {
+export function encodeWire(message: unknown): string | Uint8Array<ArrayBuffer> {
   const arrays: Typed[] = []
   let dataBytes = 0
   const json = JSON.stringify(message, function (this: unknown, _key, value: unknown) {
