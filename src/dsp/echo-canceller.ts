@@ -1032,6 +1032,8 @@ export class EchoCanceller {
   private backgroundError!: Float64Array
   /** [0, block] scratch and the spectrum of [0, e_b] (the background's gradient). */
   private rectScratch!: Float64Array
+  /** Raised-cosine crossfade over a block, 0 → 1 (the foreground taking the background's weights). */
+  private crossfade!: Float64Array
   private errorRect!: Float64Array
   /** Recursive means of |E|² and |Ŷ|² per suppressor bin (Valin's leak regression); their sums over the block. */
   private errorMean!: Float64Array
@@ -1128,6 +1130,7 @@ export class EchoCanceller {
       this.backgroundEcho,
       this.backgroundError,
       this.rectScratch,
+      this.crossfade,
       this.errorRect,
       this.errorMean,
       this.echoMean,
@@ -1175,6 +1178,8 @@ export class EchoCanceller {
     this.backgroundError = new Float64Array(B)
     this.outputBlock = new Float64Array(B)
     this.rectScratch = new Float64Array(2 * B)
+    this.crossfade = new Float64Array(B)
+    for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
     this.errorRect = new Float64Array(2 * B + 2)
     const S = this.suppressor.bins
     this.errorMean = new Float64Array(S)
@@ -1576,11 +1581,8 @@ export class EchoCanceller {
 
     // Background gradient: the spectrum of [0, e_b]; Valin's step from the output path's spectra.
     if (this.mdf) {
-      const t = this.rectScratch
-      for (let i = 0; i < B; i++) {
-        t[i] = 0
-        t[B + i] = eb[i]!
-      }
+      const t = this.rectScratch // its first half stays 0
+      t.set(eb, B)
       this.fft.forward(t, this.errorRect)
       const adapting = !saturated && sxx > FAR_SILENT_POWER * B
       if (adapting) this.computeStep(sxx, sff, syf, seyf)
@@ -1628,8 +1630,9 @@ export class EchoCanceller {
       mdf.backgroundToForeground()
       this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
       // Crossfade the output's echo estimate from the old foreground to the background over the block.
+      const crossfade = this.crossfade
       for (let i = 0; i < B; i++) {
-        const r = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
+        const r = crossfade[i]!
         const v = (1 - r) * y[i]! + r * yb[i]!
         e[i] = e[i]! + y[i]! - v
         y[i] = v
