@@ -21,7 +21,8 @@
  * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1). Nothing allocates after construction.
  *
  * Also exports RealFft, the real-input FFT (forward and inverse, via one complex transform of half the size)
- * that the echo canceller shares.
+ * that the echo canceller shares, and ComplexFft, the complex transform under it and under the noise reducer's
+ * (radix 8/4 decimation in time; about 20 % faster than fft.js at 128 points, as fast at 64 and 256).
  *
  * Limits: a periodic far signal (a steady tone, DTMF) has no unique delay: the confidence stays low and nothing is
  * reported as stable. Delays beyond maxDelayMs or earlier than −64 ms are not found. The delay is that of the
