@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import {
   BrowserWindow,
   Menu,
@@ -76,16 +77,23 @@ function saveWindowState(win: BrowserWindow): void {
 // Page trust
 
 function appUrl(): string {
-  return process.env['ELECTRON_RENDERER_URL'] ?? `file://${join(__dirname, '../renderer/index.html')}`
+  return process.env['ELECTRON_RENDERER_URL'] ?? pathToFileURL(join(__dirname, '../renderer/index.html')).href
 }
 
 /** IPC is accepted from the app's own top frame only. */
 function trusted(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame
   if (frame === null || window === null || event.sender !== window.webContents || frame.parent !== null) return false
-  const url = frame.url
-  const base = appUrl()
-  return url === base || url.startsWith(base.replace(/index\.html$/, '')) || url.startsWith(`${base}?`)
+  try {
+    const url = new URL(frame.url)
+    const base = new URL(appUrl())
+    // The packaged page is one file; the dev server (electron-vite dev) is one origin.
+    return base.protocol === 'file:'
+      ? url.protocol === 'file:' && url.pathname === base.pathname
+      : url.origin === base.origin
+  } catch {
+    return false
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
