@@ -229,6 +229,36 @@ describe('SessionHost (a real worker thread)', () => {
     await host.call('pause')
   })
 
+  it('picks the near and far streams of a pcap, and replays a what-if network profile', async () => {
+    const host = await openHost()
+    await host.call('openCapture', { source: { kind: 'demo' } })
+    const swapped = await host.call('selectStreams', {
+      nearStream: '198.51.100.20:20000',
+      farStream: '192.0.2.10:40000',
+    })
+    expect(swapped.ok).toBe(true)
+    const roles = swapped.ok ? swapped.value.capture!.streams.map((s) => [s.source, s.role]) : []
+    expect(roles).toContainEqual(['198.51.100.20:20000', 'near'])
+    expect(roles).toContainEqual(['192.0.2.10:40000', 'far'])
+    await host.call('selectStreams', { nearStream: '192.0.2.10:40000', farStream: '198.51.100.20:20000' })
+    const impaired = await host.call('setImpairment', { profile: 'lossy', seed: 3 })
+    expect(impaired.ok && impaired.value.capture!.impairment).toEqual({ profile: 'lossy', seed: 3 })
+    expect(impaired.ok && impaired.value.capture!.description).toMatch(/impaired \(lossy, seed 3\)/)
+    const tap = collect(host)
+    await host.call('setSpeed', { speed: 'max' })
+    const ended = tap.ended()
+    await host.call('play')
+    await ended
+    const lost = tap.batches.flatMap((b) => b.events).filter((e) => e.kind === 'packet-lost')
+    expect(lost.reduce((n, e) => n + e.count, 0)).toBeGreaterThan(20) // the capture's own 9, and the profile's
+    const restored = await host.call('setImpairment', { profile: null })
+    expect(restored.ok && restored.value.capture!.impairment).toBeNull()
+    expect(await host.call('setImpairment', { profile: 'lunar' as 'good' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request' },
+    })
+  })
+
   it('refuses unknown commands, invalid requests and another contract version with the reason', async () => {
     const host = new SessionHost({ mode: 'browser' })
     hosts.push(host)
