@@ -541,7 +541,9 @@ class MdfFilter {
 
   /** Recomputes the next block's partial outputs after the weights or the history changed outside adapt(). */
   private prepare(): void {
-    this.adapt(this.timeScratch, null, false)
+    // Any spectrum-sized array (unused without a step); a shorter one would be read out of bounds, and an
+    // out-of-bounds load site makes V8 box the loop's doubles (heap allocations per block ever after).
+    this.adapt(this.backgroundSpectrum, null, false)
     this.blockCount--
   }
 
