@@ -309,11 +309,16 @@ export class Session {
     let capture: Capture
     try {
       capture = await this.load(source)
-    } finally {
-      this.busy = null
+    } catch (error) {
+      // The open capture stays as it was (and keeps playing if it was).
+      this.busy = this.seekTarget !== null ? 'seeking' : null
+      this.emitState()
+      throw error
     }
+    this.busy = null
     this.stopLoop()
     this.playing = false
+    this.cancelSeek('a new capture was opened')
     this.source = source
     this.original = capture
     this.capture = capture
@@ -460,6 +465,12 @@ export class Session {
     this.seekTarget = target
     this.busy = 'seeking'
     this.schedule()
+  }
+
+  private cancelSeek(why: string): void {
+    if (this.seekTarget === null) return
+    this.seekTarget = null
+    for (const waiter of this.seekWaiters.splice(0)) waiter(fail('cancelled', `seek: cancelled, ${why}`))
   }
 
   private finishSeek(): void {
