@@ -58,7 +58,7 @@
  * block) at 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
  *
  * Cost (16 kHz, 20 ms frames, 1024 taps): 2.5 blocks per frame, each 5–6 real FFTs of 256 plus ~8·129 complex
- * multiply-adds per path; 5 suppressor hops of 3 real FFTs of 128: ~100 µs per frame in V8 (test/bench), about a
+ * multiply-adds per path; 5 suppressor hops of 3 real FFTs of 128: ~120 µs per frame in V8 with fft.js (test/bench), about a
  * quarter of it in FFTs, a quarter in the partition loop, the rest in per-bin and per-sample loops. DSP state
  * ≈ 167 KB (stateBytes): the delay estimator (42 KB: its far spectra and cross-spectra rings), the MDF (38 KB: the
  * single-precision weights of both paths and the far spectra ring, 3 × 8 KB), the far history ring for the bulk delay
