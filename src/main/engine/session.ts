@@ -118,6 +118,8 @@ export class Session {
   /** Real-time anchor: frame `anchorFrame` was due at wall time `anchorMs`. */
   private anchorFrame = 0
   private anchorMs = 0
+  /** Real time: when the next batch is due, ms (clock). */
+  private nextBatchMs = 0
   private seekTarget: number | null = null
   private seekWaiters: ((result: Result<TransportState>) => void)[] = []
   private sequence = 0
@@ -498,12 +500,16 @@ export class Session {
     if (!seeking && !this.playing) return
     const fast = seeking || this.speed === 'max'
     if (!seeking && fast && this.inFlight >= MAX_IN_FLIGHT_BATCHES) return // resumed by ack()
+    // Real time: the next batch on a fixed 33 ms grid (the run's own time is not added to the interval).
+    const now = this.clock()
+    if (fast || this.nextBatchMs < now - BATCH_INTERVAL_MS) this.nextBatchMs = now
+    if (!fast) this.nextBatchMs += BATCH_INTERVAL_MS
     this.timer = setTimeout(
       () => {
         this.timer = null
         this.tick()
       },
-      fast ? 0 : BATCH_INTERVAL_MS,
+      fast ? 0 : Math.max(0, this.nextBatchMs - now),
     )
   }
 
