@@ -259,6 +259,19 @@ describe('SessionHost (a real worker thread)', () => {
     })
   })
 
+  it('a new frame duration (the one cold setting) rebuilds the replay at the same position in time', async () => {
+    const host = await openHost()
+    await host.call('openCapture', { source: { kind: 'demo', format: 'wav' } })
+    await host.call('seek', { positionMs: 2000 })
+    const changed = await host.call('configure', { audioChunkDurationMs: 10 })
+    expect(changed.ok && changed.value.effectiveFrame).toBe(200) // 2 s of 10 ms frames
+    const tap = collect(host)
+    await host.call('play')
+    const batch = await tap.until((b) => b.frameCount > 0)
+    await host.call('pause')
+    expect(batch).toMatchObject({ fromFrame: 200, frameSamples: 160, frameMs: 10 })
+  })
+
   it('refuses unknown commands, invalid requests and another contract version with the reason', async () => {
     const host = new SessionHost({ mode: 'browser' })
     hosts.push(host)
