@@ -59,6 +59,8 @@ export class Replay {
   private readonly farPackets: CapturePacket[]
   /** Play time of each far packet (media timestamp order), ms. */
   private readonly farPlayMs: Float64Array
+  /** The frame read back from the pipeline's input frame buffer. */
+  private readonly drained: Float32Array
   private nearEnergy = 0
   private farEnergy = 0
 
@@ -78,6 +80,7 @@ export class Replay {
     })
     this.frameMs = this.pipeline.currentConfig.audioChunkDurationMs
     this.frameSamples = this.pipeline.frameLength
+    this.drained = new Float32Array(this.frameSamples)
     this.nearPackets =
       near.kind === 'packets' ? [...near.packets].sort((a, b) => this.nearTime(a) - this.nearTime(b)) : []
     const far = capture.far
@@ -154,6 +157,8 @@ export class Replay {
       }
     }
     this.pipeline.tick(nowMs, out)
+    // The speech recogniser's side: take the frame out of the input frame buffer, as the service does each frame.
+    this.pipeline.readInput(this.drained, nowMs)
     this.frameIndex++
     this.accumulate(out)
     return true

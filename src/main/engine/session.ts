@@ -144,7 +144,6 @@ export class Session {
   private batchMetrics = {} as Record<FrameMetricName, Float32Array>
   /** Processed frame (Replay.step's output) and the speech recogniser's read of the input buffer. */
   private out = new Float32Array(0)
-  private drained = new Float32Array(0)
   private lastHealth: SessionHealth = { status: 'healthy', reasons: [] }
   /**
    * Latency over the frames that played audio (a packet, or PCM), and the health status of the last such frame:
@@ -401,7 +400,6 @@ export class Session {
     const n = replay.frameSamples
     if (this.out.length !== n) {
       this.out = new Float32Array(n)
-      this.drained = new Float32Array(n)
     }
     if (this.batchNear.length !== MAX_BATCH_FRAMES * n) {
       this.batchNear = new Float32Array(MAX_BATCH_FRAMES * n)
@@ -572,7 +570,6 @@ export class Session {
     const k = replay.position
     if (!replay.step(this.out)) return
     const pipeline = replay.pipeline
-    pipeline.readInput(this.drained, k * replay.frameMs)
     const outcome = pipeline.metrics.networkOutcome
     if (outcome === 'ok' || outcome === 'recovered') {
       const latencyMs = pipeline.metrics.latency.totalMs

@@ -35,6 +35,10 @@ describe('Replay of captures through the pipeline', () => {
     expect(s.echoFrames).toBeGreaterThan(100)
     expect(erle).toBeGreaterThan(15)
     expect(replay.pipeline.metrics.latency.jitterBufferMs).toBe(0) // a WAV bypasses the jitter buffer
+    // Each processed frame is taken out of the input frame buffer, as the speech recogniser does: no overrun.
+    const input = replay.pipeline.inputBufferMetrics
+    expect(input.overruns).toBe(0)
+    expect(input.framesRead).toBe(frames)
   })
 
   it('replays the demo pcap with its real arrival times: the 9 removed packets are concealed, none played twice', async () => {
