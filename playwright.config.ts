@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs'
 import { defineConfig } from '@playwright/test'
+
+// Debian's Chromium where it is installed (these machines, CI), else Playwright's own (scripts/ensure-browser.mjs).
+const systemChromium = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
 // Browser-mode end-to-end tests: Debian's Chromium (apt package `chromium`) against the real engine over WebSocket.
 // The JSON report feeds the closing "N passed, N failed" line of .ci/run (scripts/test-summary.mjs).
@@ -12,7 +16,7 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     launchOptions: {
-      executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+      executablePath: existsSync(systemChromium) ? systemChromium : undefined,
       args: [
         '--no-sandbox',
         '--disable-gpu',
