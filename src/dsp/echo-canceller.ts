@@ -75,6 +75,7 @@
  * drift is reported but not compensated: the filter tracks it as a slowly moving echo path.
  */
 import { DelayEstimator, RealFft } from './delay-estimator'
+import { gcd } from './units'
 
 export type EchoEngine = 'mdf' | 'nlms'
 export type EchoState = 'idle' | 'converging' | 'converged' | 'diverged'
@@ -185,15 +186,6 @@ const TAIL_FLOOR = 1e-9
 const TINY = 1e-30
 /** Silence threshold of the far end (mean square, −70 dBFS). */
 const FAR_SILENT_POWER = 1e-7
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b
-    a = b
-    b = t
-  }
-  return a
-}
 
 function toDb(ratio: number): number {
   return 10 * Math.log10(ratio > 1e-12 ? ratio : 1e-12)

@@ -40,6 +40,7 @@
  * tests, and costs two multiply-adds per tap; finite inputs beyond
  * ±RESAMPLER_INPUT_LIMIT are clamped to it so the output cannot overflow Float32.
  */
+import { gcd } from './units'
 
 export type ResamplerQuality = 'standard' | 'high'
 export type ResamplerKernel = 'polyphase' | 'halfband-up' | 'halfband-down' | 'decimate' | 'interpolated' | 'upsample'
@@ -661,15 +662,6 @@ function checkRate(field: string, rateHz: number): void {
       `${field}: ${rateHz} is outside ${RESAMPLER_MIN_RATE_HZ}–${RESAMPLER_MAX_RATE_HZ} integer Hz (RESAMPLER_MIN_RATE_HZ–RESAMPLER_MAX_RATE_HZ)`,
     )
   }
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b
-    a = b
-    b = t
-  }
-  return a
 }
 
 /**

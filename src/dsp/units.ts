@@ -25,6 +25,16 @@ export function clamp(value: number, low: number, high: number): number {
   return value < low ? low : value > high ? high : value
 }
 
+/** Greatest common divisor of two non-negative integers (Euclid). */
+export function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b
+    a = b
+    b = t
+  }
+  return a
+}
+
 /** Mean square of x[start, end). */
 export function meanSquare(x: ArrayLike<number>, start = 0, end = x.length): number {
   let sum = 0
