@@ -144,8 +144,9 @@ describe('NetworkReceiver (decode → jitter buffer → PLC → resample)', () =
             }
             receiver.pull(nowMs, out)
             expect(hasNonFinite(out)).toBe(false)
-            // Input is clamped to [-1, 1]; the resampler's band-limiting may overshoot a full-scale step a little.
-            expect(out.every((v) => Math.abs(v) <= 1.25)).toBe(true)
+            // Input is clamped to [-1, 1]; band-limiting a full-scale pulse (a 2-sample payload of 1e30, clamped, then
+            // concealed) overshoots, bounded by the resampler's L1 gain (Σ|h| < 2): finite and bounded, never blown up.
+            expect(out.every((v) => Math.abs(v) < 2)).toBe(true)
           }
           expect(receiver.metrics.framesOut).toBe(ticks)
         },
