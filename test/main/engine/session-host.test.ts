@@ -143,10 +143,14 @@ describe('SessionHost (a real worker thread)', () => {
       ]),
     )
     expect(got.processed).toEqual(both.processed)
-    // ...and not one frame earlier: up to f2 − 1 it is the replay that stayed at 0.2; at f2 it differs.
-    const lowOnly = await reference(new Map([[f1, { noiseReductionStrength: 0.2 }]]), f2 + 1)
+    // ...and not one frame earlier: up to f2 − 1 it is the replay that stayed at 0.2; from f2 on it differs as soon as
+    // the strength matters (a frame the reducer leaves untouched at any strength, e.g. speech, reads the same).
+    const lowOnly = await reference(new Map([[f1, { noiseReductionStrength: 0.2 }]]), f2 + 50)
     expect(got.attenuation.subarray(0, f2)).toEqual(lowOnly.attenuation.subarray(0, f2))
-    expect(got.attenuation[f2]).not.toBe(lowOnly.attenuation[f2])
+    let firstDifference = f2
+    while (firstDifference < f2 + 50 && got.attenuation[firstDifference] === lowOnly.attenuation[firstDifference])
+      firstDifference++
+    expect(firstDifference).toBeLessThan(f2 + 50)
     const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length
     const atLow = mean(got.attenuation.subarray(f1 + 20, f1 + 100))
     const atHigh = mean(got.attenuation.subarray(f2 + 20, Math.min(f2 + 100, 490)))
