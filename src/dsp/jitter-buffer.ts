@@ -5,7 +5,7 @@
  *
  * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for 2·maxDelayMs plus reordering),
  * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised);
- * nothing is allocated in push or playout. A 65536-entry "seen" map (cleared half a cycle behind the playout
+ * nothing is allocated in push or playout. A 65536-bit "seen" map (cleared half a cycle behind the playout
  * pointer) recognises duplicates across the 16-bit wrap.
  *
  * Playout model (timestamp-driven playout, RFC 3550 §6.4.1 receiver model, as WebRTC NetEq):
@@ -237,7 +237,8 @@ export class JitterBuffer {
   /** 1 while a slot holds a packet waiting to be played. */
   private slotFull = new Uint8Array(0)
   /** Seqs received in the current stream (cleared half a seq cycle behind the pointer). */
-  private readonly seen = new Uint8Array(65536)
+  /** One bit per 16-bit sequence number (8 KiB): received since it was last cleared. */
+  private readonly seen = new Uint32Array(65536 >>> 5)
   /** New-stream candidate held until confirmed. */
   private pendingSamples = new Float32Array(0)
   private hasPending = false
@@ -416,7 +417,7 @@ export class JitterBuffer {
     const offset = timestampDiff(this.anchorTimestamp, rtpTimestamp) - this.nextTimestamp - ahead * n
     if (Math.abs(offset) <= RESYNC_FRAMES * n) {
       // Same stream.
-      if (this.seen[seq] === 1) {
+      if (this.isSeen(seq)) {
         this.metrics.duplicate++
         return 'duplicate'
       }
@@ -570,7 +571,7 @@ export class JitterBuffer {
 
   /** Moves the pointer one frame on; forgets the seq half a cycle away so it can be received again. */
   private advance(): void {
-    this.seen[(this.nextSeq + 0x8000) & 0xffff] = 0
+    this.clearSeen((this.nextSeq + 0x8000) & 0xffff)
     this.nextSeq = (this.nextSeq + 1) & 0xffff
     this.nextTimestamp += this.frameSamples
     const slot = this.nextSeq & this.mask
@@ -582,7 +583,7 @@ export class JitterBuffer {
     const m = this.metrics
     const timestamp = timestampDiff(this.anchorTimestamp, rtpTimestamp)
     const tsMs = (timestamp * 1000) / this.config.sampleRateHz
-    this.seen[seq] = 1
+    this.markSeen(seq)
     m.received++
     const highestStep = seqDiff(this.highestSeq, seq)
     if (highestStep > 0) {
@@ -639,7 +640,7 @@ export class JitterBuffer {
     const step = seqDiff(this.nextSeq, seq)
     if (step > 0) {
       if (step >= 0x8000) this.clearSeenExcept(seq)
-      else for (let i = 0; i < step; i++) this.seen[(this.nextSeq + i + 0x8000) & 0xffff] = 0
+      else for (let i = 0; i < step; i++) this.clearSeen((this.nextSeq + i + 0x8000) & 0xffff)
     }
     this.nextSeq = seq
     this.nextTimestamp = timestamp
@@ -647,7 +648,7 @@ export class JitterBuffer {
 
   private clearSeenExcept(seq: number): void {
     this.seen.fill(0)
-    this.seen[seq] = 1
+    this.markSeen(seq)
   }
 
   private straggler(): PushOutcome {
@@ -711,6 +712,18 @@ export class JitterBuffer {
     for (let i = 0; i < length; i++) target[start + i] = payload[i]!
     for (let i = length; i < n; i++) target[start + i] = 0
     this.metrics.nonFiniteSamples += sanitize(target, start, start + n)
+  }
+
+  private isSeen(seq: number): boolean {
+    return (this.seen[seq >>> 5]! & (1 << (seq & 31))) !== 0
+  }
+
+  private markSeen(seq: number): void {
+    this.seen[seq >>> 5]! |= 1 << (seq & 31)
+  }
+
+  private clearSeen(seq: number): void {
+    this.seen[seq >>> 5]! &= ~(1 << (seq & 31))
   }
 
   private isPresent(seq: number): boolean {
