@@ -75,7 +75,9 @@ export class NetworkReceiver {
   /** Resampler output, sized for its worst case. */
   private readonly resampled: Float32Array
   /** Arrival-order queue of 16 kHz audio when the jitter buffer is bypassed. */
-  private readonly bypassQueue: FrameBuffer
+  /** Allocated only while the jitter buffer is bypassed (a cold path in configure). */
+  private bypassQueue: FrameBuffer | null = null
+  private readonly bypassConfig: { sampleRateHz: number; frameMs: number; capacityMs: number; clock: () => number }
   private jitterBufferEnabled: boolean
 
   constructor(config: Partial<NetworkReceiverConfig> = {}) {
@@ -96,12 +98,13 @@ export class NetworkReceiver {
     this.concealed = new Float32Array(this.frameSamplesIn)
     this.resampled = new Float32Array(this.resampler.maxOutputLength(this.frameSamplesIn))
     this.jitterBufferEnabled = jitterBufferEnabled
-    this.bypassQueue = new FrameBuffer({
+    this.bypassConfig = {
       sampleRateHz: outputRateHz,
       frameMs: jitterConfig.frameMs,
       capacityMs: Math.max(jitterConfig.maxDelayMs, 500),
       clock: () => 0,
-    })
+    }
+    if (!jitterBufferEnabled) this.bypassQueue = new FrameBuffer(this.bypassConfig)
     const algorithmicDelayMs = this.fixedDelayMs()
     this.metrics = {
       framesOut: 0,
@@ -119,7 +122,7 @@ export class NetworkReceiver {
     if (patch.jitterBufferEnabled !== undefined && patch.jitterBufferEnabled !== this.jitterBufferEnabled) {
       this.jitterBufferEnabled = patch.jitterBufferEnabled
       this.jitterBuffer.reset()
-      this.bypassQueue.reset()
+      this.bypassQueue = this.jitterBufferEnabled ? null : new FrameBuffer(this.bypassConfig)
       this.metrics.algorithmicDelayMs = this.fixedDelayMs()
     }
     if (patch.plcMethod !== undefined) this.plc.configure({ method: patch.plcMethod })
@@ -151,7 +154,7 @@ export class NetworkReceiver {
     for (let i = 0; i < n; i++) this.played[i] = samples[i]!
     this.played.fill(0, n)
     const produced = this.resampler.process(this.played, this.resampled, this.frameSamplesIn)
-    this.bypassQueue.append(this.resampled, 0, produced)
+    this.bypassQueue!.append(this.resampled, 0, produced)
     return 'stored'
   }
 
@@ -188,7 +191,7 @@ export class NetworkReceiver {
   }
 
   private pullBypass(out: Float32Array): PullOutcome {
-    const outcome = this.bypassQueue.read(out)
+    const outcome = this.bypassQueue!.read(out)
     this.metrics.framesOut++
     if (outcome === 'ok') {
       this.metrics.framesPlayed++
@@ -199,7 +202,7 @@ export class NetworkReceiver {
   }
 
   reset(): void {
-    this.bypassQueue.reset()
+    this.bypassQueue?.reset()
     this.jitterBuffer.reset()
     this.plc.reset()
     this.resampler.reset()

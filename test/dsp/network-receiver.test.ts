@@ -175,4 +175,25 @@ describe('NetworkReceiver (decode → jitter buffer → PLC → resample)', () =
     expect(receiver.metrics.framesIdle).toBe(1)
     expect(receiver.metrics.algorithmicDelayMs).toBeCloseTo(receiver.resampler.delayMs, 6)
   })
+
+  it('switches the jitter buffer off and on mid-stream without losing the frame clock', () => {
+    const receiver = new NetworkReceiver()
+    const out = new Float32Array(320)
+    const payload = new Uint8Array(160).fill(0x90)
+    let seq = 0
+    const tickWith = (tick: number) => {
+      receiver.push(payload, seq, seq * 160, tick * 20)
+      seq++
+      return receiver.pull(tick * 20, out)
+    }
+    for (let tick = 0; tick < 20; tick++) tickWith(tick)
+    receiver.configure({ jitterBufferEnabled: false })
+    expect(tickWith(20)).toBe('ok') // the bypass plays what arrives at once
+    expect(out[319]).toBeCloseTo(15996 / 32768, 3)
+    receiver.configure({ jitterBufferEnabled: true })
+    for (let tick = 21; tick < 40; tick++) tickWith(tick)
+    expect(receiver.metrics.framesOut).toBe(40)
+    expect(hasNonFinite(out)).toBe(false)
+    expect(out[319]).toBeCloseTo(15996 / 32768, 3) // playing again after the buffer refilled
+  })
 })
