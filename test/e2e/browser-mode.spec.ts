@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { expect, test } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
+import { viridisRgb } from '../../src/renderer/src/live/colormap'
 
 // `npm run web` as a user runs it: it builds, starts the engine, and prints the URL (with its token) on stdout.
 let server: ChildProcess
@@ -16,6 +17,25 @@ test.beforeAll(async () => {
     server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
   })
 })
+
+/** Fraction of a canvas's pixels whose colour is none of `backgrounds` (each channel within 12). */
+async function drawnFraction(page: Page, testId: string, backgrounds: number[][]): Promise<number> {
+  return page.getByTestId(testId).evaluate((element, backgrounds) => {
+    const canvas = element as HTMLCanvasElement
+    const ctx = canvas.getContext('2d')
+    if (!ctx || canvas.width === 0 || canvas.height === 0) return 0
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height)
+    let drawn = 0
+    for (let i = 0; i < data.length; i += 4) {
+      const isBackground = backgrounds.some(
+        ([r, g, b]) =>
+          Math.abs(data[i]! - r!) <= 12 && Math.abs(data[i + 1]! - g!) <= 12 && Math.abs(data[i + 2]! - b!) <= 12,
+      )
+      if (!isBackground) drawn++
+    }
+    return drawn / (data.length / 4)
+  }, backgrounds)
+}
 
 test.afterAll(() => {
   server?.kill('SIGTERM')
@@ -53,4 +73,26 @@ test('browser mode: a corrupt capture shows an error banner and the stream goes 
   await expect(page.getByTestId('capture')).toContainText('demo-call.pcap')
   const before = Number(await frame.textContent())
   await expect.poll(async () => Number(await frame.textContent()), { timeout: 10_000 }).toBeGreaterThan(before)
+})
+
+test('browser mode: playing the demo draws the waveforms and both spectrograms', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.goto(url)
+  await expect(page.getByTestId('capture')).toContainText('demo-call.pcap')
+  // Before playing, nothing but the background (and the lane axes and labels) is drawn.
+  const waveformBackgrounds = [
+    [16, 19, 25], // WAVEFORM_BACKGROUND
+    [43, 49, 64], // axis
+  ]
+  const spectrogramBackground = [viridisRgb(0)]
+  await page.getByTestId('waveform-window').selectOption('5')
+  await page.getByRole('button', { name: 'Play' }).click()
+  await expect(page.getByTestId('position')).toContainText('Playing')
+  await expect
+    .poll(() => drawnFraction(page, 'waveform-canvas', waveformBackgrounds), { timeout: 15_000 })
+    .toBeGreaterThan(0.05)
+  for (const id of ['spectrogram-near', 'spectrogram-processed'])
+    await expect.poll(() => drawnFraction(page, id, spectrogramBackground), { timeout: 15_000 }).toBeGreaterThan(0.05)
+  await page.screenshot({ path: testInfo.outputPath('workbench-playing.png'), fullPage: true })
+  await testInfo.attach('workbench-playing', { path: testInfo.outputPath('workbench-playing.png') })
 })

@@ -15,6 +15,9 @@ import {
   type SessionState,
   type TapBatch,
 } from '../../shared/contract'
+import { liveRings } from './live/rings'
+import { SpectrogramPanel } from './panels/spectrogram-panel'
+import { WaveformPanel } from './panels/waveform-panel'
 import { connect, type Connection } from './transport'
 
 interface Snapshot {
@@ -68,6 +71,7 @@ export function App() {
     let cancelled = false
     const unsubscribe: (() => void)[] = []
     const onTap = (batch: TapBatch): void => {
+      liveRings.pushBatch(batch)
       const previous = latest.current
       const last = batch.frameCount - 1
       const values: Snapshot['values'] = { ...previous?.values }
@@ -170,7 +174,7 @@ export function App() {
   const outcome = values.networkOutcome !== undefined ? NETWORK_OUTCOMES[values.networkOutcome] : undefined
 
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', padding: 16, maxWidth: 960 }}>
+    <main style={{ fontFamily: 'system-ui, sans-serif', padding: 16, maxWidth: 1280 }}>
       <header style={{ display: 'flex', alignItems: 'baseline', gap: 16 }}>
         <h1 style={{ fontSize: 20, margin: 0 }}>{APP_NAME}</h1>
         <span data-testid="connection">
@@ -281,6 +285,9 @@ export function App() {
           Export .env
         </button>
       </section>
+
+      <WaveformPanel />
+      <SpectrogramPanel />
 
       <section data-testid="metrics">
         <h2 style={{ fontSize: 16 }}>Live metrics</h2>
