@@ -43,6 +43,20 @@ describe('SampleRing', () => {
     expect(ring.holds(24, 4)).toBe(false)
   })
 
+  it('writes silence, wrapping, and counts a gap longer than the ring', () => {
+    const ring = new SampleRing(8)
+    ring.push(ramp(1, 6))
+    ring.pushSilence(3)
+    ring.push(ramp(7, 1))
+    const out = new Float32Array(8)
+    ring.copyLatest(out)
+    expect(Array.from(out)).toEqual([3, 4, 5, 6, 0, 0, 0, 7])
+    ring.pushSilence(20)
+    expect(ring.totalWritten).toBe(30)
+    ring.copyLatest(out)
+    expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+  })
+
   it('reset forgets everything', () => {
     const ring = new SampleRing(4)
     ring.push(ramp(1, 3))
@@ -77,5 +91,46 @@ describe('LiveRings', () => {
     expect(Array.from(out)).toEqual([1638, 1639])
     rings.pushBatch({ ...batch, sampleRateHz: 8000 })
     expect(rings.version).toBe(1)
+  })
+
+  it('starts afresh when a batch does not follow the last one (seek, loop, new capture)', () => {
+    const rings = new LiveRings(16000, 1)
+    const batch = (fromFrame: number, value: number) => ({
+      near: new Float32Array(320).fill(value),
+      far: new Float32Array(320).fill(value),
+      processed: new Float32Array(320).fill(value),
+      sampleRateHz: 16000,
+      fromFrame,
+      frameCount: 1,
+    })
+    rings.pushBatch(batch(0, 0.1))
+    rings.pushBatch(batch(1, 0.2))
+    expect(rings.near.totalWritten).toBe(640)
+    rings.pushBatch(batch(0, 0.3)) // looped
+    expect(rings.near.totalWritten).toBe(320)
+    const out = new Float32Array(400)
+    rings.processed.copyLatest(out)
+    expect(out[79]).toBe(0)
+    expect(out[80]).toBeCloseTo(0.3, 6)
+  })
+
+  it('writes a short gap (a dropped batch) as silence and keeps the position in step', () => {
+    const rings = new LiveRings(16000, 1)
+    const batch = (fromFrame: number, value: number) => ({
+      near: new Float32Array(320).fill(value),
+      far: new Float32Array(320).fill(value),
+      processed: new Float32Array(320).fill(value),
+      sampleRateHz: 16000,
+      fromFrame,
+      frameCount: 1,
+    })
+    rings.pushBatch(batch(0, 0.5))
+    rings.pushBatch(batch(3, 0.5)) // frames 1 and 2 dropped
+    expect(rings.far.totalWritten).toBe(4 * 320)
+    const out = new Float32Array(4 * 320)
+    rings.far.copyLatest(out)
+    expect([out[319], out[320], out[959], out[960]]).toEqual([0.5, 0, 0, 0.5])
+    rings.pushBatch(batch(1000, 0.5)) // 20 s ahead: more than the ring holds
+    expect(rings.far.totalWritten).toBe(320)
   })
 })

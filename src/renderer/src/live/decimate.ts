@@ -31,11 +31,26 @@ export function decimateMinMax(
     if (to <= from) to = from + 1
     let lo = Infinity
     let hi = -Infinity
-    for (let i = from; i < to; i++) {
-      const p = start + i
-      const x = p < 0 ? 0 : data[p % capacity]!
-      if (x < lo) lo = x
-      if (x > hi) hi = x
+    let p = start + from
+    // Not yet written: silence.
+    if (p < 0) {
+      lo = hi = 0
+      p = Math.min(0, start + to)
+    }
+    const end = start + to
+    if (p < end) {
+      // Two linear runs over the backing store instead of a modulo per sample.
+      let index = p % capacity
+      for (let left = end - p; left > 0;) {
+        const run = Math.min(left, capacity - index)
+        for (let i = index, stop = index + run; i < stop; i++) {
+          const x = data[i]!
+          if (x < lo) lo = x
+          if (x > hi) hi = x
+        }
+        left -= run
+        index = 0
+      }
     }
     outMin[c] = lo
     outMax[c] = hi

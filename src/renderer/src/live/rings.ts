@@ -41,6 +41,21 @@ export class SampleRing {
     }
   }
 
+  /** Appends `count` zeros (a gap in the stream shown as silence). */
+  pushSilence(count: number): void {
+    const n = Math.min(Math.max(0, Math.floor(count)), this.capacity)
+    this.written += Math.max(0, Math.floor(count)) - n
+    let position = this.written % this.capacity
+    let left = n
+    while (left > 0) {
+      const run = Math.min(left, this.capacity - position)
+      this.data.fill(0, position, position + run)
+      left -= run
+      this.written += run
+      position = 0
+    }
+  }
+
   /** Whether absolute position `start` … `start + count` is still held (or not yet written: silence). */
   holds(start: number, count: number): boolean {
     return start >= this.written - this.capacity && count <= this.capacity
@@ -97,9 +112,19 @@ export class LiveRings {
     return this[track]
   }
 
-  /** Writes a tap batch (batches at another sample rate are ignored: the rings' rate is fixed). */
+  /**
+   * Writes a tap batch (batches at another sample rate are ignored: the rings' rate is fixed). A batch from before
+   * the last one (a seek back, a loop to the start, another capture) or far ahead of it resets the rings first; a
+   * short gap (a dropped batch, a short seek ahead) is written as silence, so positions stay in step with time.
+   */
   pushBatch(batch: Pick<TapBatch, 'near' | 'far' | 'processed' | 'sampleRateHz' | 'fromFrame' | 'frameCount'>): void {
     if (batch.sampleRateHz !== this.sampleRateHz || batch.frameCount === 0) return
+    if (this.nextFrame >= 0 && batch.fromFrame !== this.nextFrame) {
+      const frameSamples = batch.near.length / batch.frameCount
+      const gapSamples = (batch.fromFrame - this.nextFrame) * frameSamples
+      if (gapSamples < 0 || gapSamples >= this.near.capacity) this.reset()
+      else for (const ring of [this.near, this.far, this.processed]) ring.pushSilence(gapSamples)
+    }
     this.near.push(batch.near)
     this.far.push(batch.far)
     this.processed.push(batch.processed)
