@@ -79,12 +79,21 @@ test('browser mode: playing the demo draws the waveforms and both spectrograms',
   await page.setViewportSize({ width: 1280, height: 900 })
   await page.goto(url)
   await expect(page.getByTestId('capture')).toContainText('demo-call.pcap')
-  // Before playing, nothing but the background (and the lane axes and labels) is drawn.
+  // The engine session outlives the page: stop it at the start, then a fresh page has empty rings.
+  await page.getByRole('button', { name: 'Pause' }).click()
+  await page.getByRole('button', { name: 'To start' }).click()
+  await expect(page.getByTestId('position')).toContainText('Paused')
+  await page.reload()
+  await expect(page.getByTestId('capture')).toContainText('demo-call.pcap')
   const waveformBackgrounds = [
     [16, 19, 25], // WAVEFORM_BACKGROUND
     [43, 49, 64], // axis
   ]
   const spectrogramBackground = [viridisRgb(0)]
+  // Before playing, nothing but the background (and the lane axes and labels) is drawn.
+  await expect.poll(() => drawnFraction(page, 'waveform-canvas', waveformBackgrounds)).toBeLessThan(0.01)
+  for (const id of ['spectrogram-near', 'spectrogram-processed'])
+    await expect.poll(() => drawnFraction(page, id, spectrogramBackground)).toBeLessThan(0.01)
   await page.getByTestId('waveform-window').selectOption('5')
   await page.getByRole('button', { name: 'Play' }).click()
   await expect(page.getByTestId('position')).toContainText('Playing')
