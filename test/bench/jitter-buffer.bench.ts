@@ -1,7 +1,7 @@
 import { JitterBuffer } from '../../src/dsp/jitter-buffer'
-import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
 import { FRAME_SAMPLES_8K } from '../../src/dsp/units'
 import type { Bench } from './harness'
+import { simulatedTrace } from './traces'
 
 const PACKETS = 3000 // 60 s of 20 ms packets
 
@@ -11,11 +11,7 @@ export const benches: Bench[] = [
     description: "push + playout per 20 ms frame, 60 s 'wifi' trace (seed 1)",
     frameMs: 20,
     setup() {
-      const arrivals = new NetworkSimulator({ profile: 'wifi', seed: 1 }).simulate(makeStream({ count: PACKETS }))
-      // The trace as typed arrays, so the timed loop allocates nothing.
-      const seqs = Int32Array.from(arrivals, (a) => a.seq)
-      const timestamps = Float64Array.from(arrivals, (a) => a.rtpTimestamp)
-      const arrivalMs = Float64Array.from(arrivals, (a) => a.arrivalMs)
+      const { seqs, timestamps, arrivalMs } = simulatedTrace('wifi', 1, PACKETS)
       const endMs = arrivalMs[arrivalMs.length - 1]! + 500
       const ticks = Math.ceil(endMs / 20)
       const jb = new JitterBuffer({ minDelayMs: 0 })

@@ -1,8 +1,8 @@
 import { g711EncodeFloat } from '../../src/dsp/g711'
 import { NetworkReceiver } from '../../src/dsp/network-receiver'
-import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
 import { FRAME_SAMPLES_16K, FRAME_SAMPLES_8K } from '../../src/dsp/units'
 import type { Bench } from './harness'
+import { simulatedTrace } from './traces'
 
 const PACKETS = 3000 // 60 s of 20 ms packets
 
@@ -16,11 +16,7 @@ export const benches: Bench[] = [
     description: "decode → jitter buffer → PLC → resample 8→16, 60 s 'wifi' trace",
     frameMs: 20,
     setup() {
-      const arrivals = new NetworkSimulator({ profile: 'wifi', seed: 1 }).simulate(makeStream({ count: PACKETS }))
-      const seqs = Int32Array.from(arrivals, (a) => a.seq)
-      const timestamps = Float64Array.from(arrivals, (a) => a.rtpTimestamp)
-      const arrivalMs = Float64Array.from(arrivals, (a) => a.arrivalMs)
-      const indices = Int32Array.from(arrivals, (a) => a.index)
+      const { seqs, timestamps, arrivalMs, indices } = simulatedTrace('wifi', 1, PACKETS)
       // A speech-like µ-law signal, one payload per packet, encoded before timing.
       const pcm = new Float32Array(PACKETS * FRAME_SAMPLES_8K)
       for (let i = 0; i < pcm.length; i++)

@@ -1,9 +1,9 @@
 import { g711EncodeFloat } from '../../src/dsp/g711'
-import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
 import { Pipeline } from '../../src/dsp/pipeline'
 import { Resampler } from '../../src/dsp/resampler'
 import { echoScene } from '../helpers/scenes'
 import type { Bench } from './harness'
+import { simulatedTrace } from './traces'
 
 /**
  * The whole input path per 20 ms frame, as in a call: the caller's audio (the rt250 echo scene's mic, 8 kHz µ-law
@@ -25,11 +25,7 @@ export const benches: Bench[] = [
         g711EncodeFloat('ulaw', mic8k.subarray(p * 160, (p + 1) * 160), codes)
         return codes
       })
-      const arrivals = new NetworkSimulator({ profile: 'wifi', seed: 2 }).simulate(makeStream({ count: frames }))
-      const seqs = Int32Array.from(arrivals, (a) => a.seq)
-      const timestamps = Float64Array.from(arrivals, (a) => a.rtpTimestamp)
-      const arrivalMs = Float64Array.from(arrivals, (a) => a.arrivalMs)
-      const indices = Int32Array.from(arrivals, (a) => a.index)
+      const { seqs, timestamps, arrivalMs, indices } = simulatedTrace('wifi', 2, frames)
       const pipeline = new Pipeline()
       const out = new Float32Array(320)
       const codesOut = new Uint8Array(160)
