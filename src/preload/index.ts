@@ -37,6 +37,18 @@ const api = {
   getState: (request) => ipcRenderer.invoke(Channel.getState, request),
   pickCapture: (request) => ipcRenderer.invoke(Channel.pickCapture, request),
   saveEnv: (request) => ipcRenderer.invoke(Channel.saveEnv, request),
+  previewEnv: (request) => ipcRenderer.invoke(Channel.previewEnv, request),
+  getEchoPath: (request) => ipcRenderer.invoke(Channel.getEchoPath, request),
+  exportAudio: (request) => ipcRenderer.invoke(Channel.exportAudio, request),
+  exportReport: (request) => ipcRenderer.invoke(Channel.exportReport, request),
+  saveAudio: (request) => ipcRenderer.invoke(Channel.saveAudio, request),
+  saveReport: (request) => ipcRenderer.invoke(Channel.saveReport, request),
+  startLive: (request) => ipcRenderer.invoke(Channel.startLive, request),
+  pushLive: (request) => ipcRenderer.invoke(Channel.pushLive, request),
+  stopLive: (request) => ipcRenderer.invoke(Channel.stopLive, request),
+  startRecording: (request) => ipcRenderer.invoke(Channel.startRecording, request),
+  stopRecording: (request) => ipcRenderer.invoke(Channel.stopRecording, request),
+  exportRecording: (request) => ipcRenderer.invoke(Channel.exportRecording, request),
   on<E extends EventName>(event: E, listener: (payload: EngineEvents[E]) => void): () => void {
     const set = listeners[event]
     if (set === undefined) throw new RangeError(`on: unknown stream ${String(event)}`)

@@ -22,7 +22,7 @@ import type { NetworkProfileName } from '../dsp/network-simulator'
 export const APP_NAME = 'VoIP Audio Workbench'
 
 /** Bumped whenever a command or event changes shape; checked by `hello` when a client connects. */
-export const CONTRACT_VERSION = 2
+export const CONTRACT_VERSION = 3
 
 // ---------------------------------------------------------------------------------------------------------------
 // Results
@@ -74,6 +74,10 @@ export function describeZodError(error: z.ZodError): string {
 
 export const NETWORK_PROFILE_NAMES = ['good', 'wifi', 'congested', 'lossy'] as const satisfies NetworkProfileName[]
 export type Speed = 'realtime' | 'max'
+export const AUDIO_TRACKS = ['processed', 'near', 'far', 'all'] as const
+export type AudioTrack = (typeof AUDIO_TRACKS)[number]
+export const LIVE_FAR_SOURCES = ['capture', 'bot', 'none'] as const
+export type LiveFarSource = (typeof LIVE_FAR_SOURCES)[number]
 export type TrackKind = 'pcm' | 'packets'
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
 
@@ -132,6 +136,24 @@ export interface SessionState {
   transport: TransportState
   settings: PipelineSettings
   health: SessionHealth
+  /** Live mode (microphone and speaker), null while replaying a capture. */
+  live: LiveState | null
+}
+
+export interface LiveState {
+  inputRateHz: number
+  outputRateHz: number
+  far: LiveFarSource
+  inputDevice: string
+  outputDevice: string
+  /** Frames processed since live mode started. */
+  frames: number
+  /** Renderer blocks missing from the sequence, and audio-callback dropouts the renderer reported. */
+  missingBlocks: number
+  dropouts: number
+  /** Added latency from a frame captured to its processed frame being available (algorithmic delays included), ms. */
+  latencyMs: { last: number; p50: number; p99: number }
+  recording: { startedAtFrame: number; durationMs: number } | null
 }
 
 export interface SettingsChangeSummary {
@@ -306,6 +328,71 @@ export const REQUESTS = {
   pickCapture: empty,
   /** Desktop only: exportEnv, then the native save dialog. */
   saveEnv: z.object({ includeWorkbench: z.boolean().optional() }).strict().optional(),
+  /**
+   * Reads a .env text (e.g. the service's current one) without applying it: the settings it gives, its problems by
+   * line, and how it differs from the session's tuned settings.
+   */
+  previewEnv: z.object({ text: z.string().max(1024 * 1024), name: z.string().max(256).optional() }).strict(),
+  /** The echo canceller's current filter (the estimated echo impulse response) and bulk delay. */
+  getEchoPath: empty,
+  /**
+   * The whole capture rendered offline with the session's current settings, as a 16 kHz WAV: the processed near end,
+   * the near end as received (before echo cancellation and noise reduction), the far-end reference, or all three.
+   */
+  exportAudio: z.object({ track: z.enum(AUDIO_TRACKS) }).strict(),
+  /** The session's metrics report as JSON text (the CLI's `analyze --json` shape plus the live session's figures). */
+  exportReport: empty,
+  /** Desktop only: exportAudio, then the native save dialog. */
+  saveAudio: z.object({ track: z.enum(AUDIO_TRACKS) }).strict(),
+  /** Desktop only: exportReport, then the native save dialog. */
+  saveReport: empty,
+
+  // Live mode: the renderer captures the microphone and plays the far end; the engine runs the pipeline on them.
+  /**
+   * Switches the session to live input (a replay pauses). The reply carries the far-end talker the renderer must play
+   * (resampled to the device rate), or null for none.
+   */
+  startLive: z
+    .object({
+      /** The capture device's rate (AudioContext.sampleRate). */
+      inputRateHz: z.number().int().min(8000).max(192000),
+      /** The playback device's rate (the far end is resampled to it). */
+      outputRateHz: z.number().int().min(8000).max(192000),
+      /** The far-end talker: the loaded capture's far end, the bundled bot voice, or none. */
+      far: z.enum(LIVE_FAR_SOURCES),
+      /** Record from the start. */
+      record: z.boolean().optional(),
+      /** Device names, for the recording's sidecar and the status line. */
+      inputDevice: z.string().max(256).optional(),
+      outputDevice: z.string().max(256).optional(),
+    })
+    .strict(),
+  /**
+   * One block of live audio, in order: the microphone samples captured (at inputRateHz) and the far-end samples the
+   * speaker played over the same period (at outputRateHz); `sequence` counts blocks from 0 (a gap is a dropout).
+   */
+  pushLive: z
+    .object({
+      sequence: z.number().int().min(0),
+      near: z.instanceof(Float32Array).refine((a) => a.length <= 192000, { message: 'near: over one second' }),
+      far: z.instanceof(Float32Array).refine((a) => a.length <= 192000, { message: 'far: over one second' }),
+      /** Audio callback underruns/dropouts the renderer saw since the previous block. */
+      dropouts: z.number().int().min(0).max(1_000_000).optional(),
+      /** performance.now() in the renderer when the block's last sample was captured. */
+      capturedAtMs: z.number().finite().optional(),
+    })
+    .strict(),
+  /** Ends live mode (a recording in progress is finished and kept). */
+  stopLive: z
+    .object({ reason: z.string().max(500).optional() })
+    .strict()
+    .optional(),
+  /** Starts recording the live session. */
+  startRecording: empty,
+  /** Finishes the recording: near and far as a stereo WAV, the processed WAV and a JSON sidecar. */
+  stopRecording: empty,
+  /** The files of the last recording, for a download in browser mode. */
+  exportRecording: empty,
 } as const
 
 export type CommandName = keyof typeof REQUESTS
@@ -334,6 +421,75 @@ export interface ExportEnvReply {
   suggestedName: string
 }
 
+/** One problem of a .env text, by line (line null: not tied to one line). */
+export interface EnvLineIssue {
+  line: number | null
+  /** The .env name as written, when the problem is about one setting. */
+  name: string | null
+  severity: 'error' | 'warning'
+  /** One line naming where and what, e.g. `service.env:3: JITTER_BUFFER_TARGET_MS: 900 is over the maximum 500`. */
+  message: string
+}
+
+export interface PreviewEnvReply {
+  /** The settings the file gives (defaults for what it leaves out; its bad lines ignored). */
+  settings: PipelineSettings
+  issues: EnvLineIssue[]
+  /** The session's tuned settings (from) against the file's (to), only the keys that differ. */
+  diff: SettingsChangeSummary[]
+}
+
+export interface EchoPathReply {
+  sampleRateHz: number
+  engine: 'mdf' | 'nlms'
+  /** ECHO_FILTER_LENGTH as set, and the length the engine runs (whole partitions). */
+  filterLength: number
+  effectiveLength: number
+  /** Estimated far-to-near bulk delay (the strongest path), ms; NaN before any estimate. */
+  bulkDelayMs: number
+  /** Where the filter window starts, ms after the far-end sample (bulk delay − margin once compensated). */
+  windowStartMs: number
+  delayConfidence: number
+  delayStable: boolean
+  /** The filter's taps (effectiveLength of them), tap 0 at windowStartMs: the echo impulse response it models. */
+  taps: Float32Array
+  state: 'idle' | 'converging' | 'converged' | 'diverged'
+  /** False when echo cancellation is off or there is no far end (taps all 0). */
+  active: boolean
+}
+
+export interface FileReply {
+  /** The file's content (WAV bytes or UTF-8 text). */
+  bytes: Uint8Array
+  suggestedName: string
+  mimeType: string
+}
+
+export interface LiveStartReply {
+  /** The far end to play, mono at outputRateHz, looped by the renderer; null for none. */
+  farAudio: Float32Array | null
+  farDescription: string
+  /** Device samples per 20 ms (may be fractional: the renderer frames by time, not by a fixed count). */
+  inputFrameSamples: number
+  recording: boolean
+}
+
+export interface LivePushReply {
+  /** Frames processed so far in this live session. */
+  frames: number
+  /** Blocks missing from the sequence so far (dropouts between renderer and engine). */
+  missingBlocks: number
+}
+
+export interface RecordingInfo {
+  /** Directory the files were written to ('' in browser mode when kept in memory only). */
+  directory: string
+  /** File names: near/far stereo WAV, processed WAV, JSON sidecar. */
+  files: { capture: string; processed: string; sidecar: string }
+  durationMs: number
+  frames: number
+}
+
 export interface Replies {
   hello: HelloReply
   openCapture: SessionState
@@ -350,6 +506,18 @@ export interface Replies {
   getState: SessionState
   pickCapture: SessionState | null
   saveEnv: { path: string | null }
+  previewEnv: PreviewEnvReply
+  getEchoPath: EchoPathReply
+  exportAudio: FileReply
+  exportReport: FileReply
+  saveAudio: { path: string | null }
+  saveReport: { path: string | null }
+  startLive: LiveStartReply & SessionState
+  pushLive: LivePushReply
+  stopLive: { recording: RecordingInfo | null } & SessionState
+  startRecording: SessionState
+  stopRecording: RecordingInfo
+  exportRecording: { files: FileReply[] }
 }
 
 /** Validates a request for a command; the error names the field. */

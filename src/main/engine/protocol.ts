@@ -1,7 +1,10 @@
 /** The engine's internal messages between SessionHost (main thread) and its worker (not part of the UI contract). */
 import type { EngineEvent, ParsedRequests, Result, SessionState, TapBatch } from '../../shared/contract'
 
-export type WorkerCommand = Exclude<keyof ParsedRequests, 'hello' | 'pickCapture' | 'saveEnv'>
+export type WorkerCommand = Exclude<
+  keyof ParsedRequests,
+  'hello' | 'pickCapture' | 'saveEnv' | 'saveAudio' | 'saveReport'
+>
 
 export type HostMessage =
   { kind: 'request'; id: number; command: WorkerCommand; request: unknown } | { kind: 'ack' } | { kind: 'close' }

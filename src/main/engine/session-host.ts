@@ -156,6 +156,10 @@ export class SessionHost {
         const { text, suggestedName } = exported.value as Replies['exportEnv']
         return ok({ path: await native.saveEnv(text, suggestedName) })
       }
+      case 'saveAudio':
+      case 'saveReport':
+        // Issue 6: being built (exportAudio / exportReport, then the native save dialog).
+        return this.unsupported(command)
       default:
         return this.request(command, parsed.value)
     }

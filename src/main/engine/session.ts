@@ -206,6 +206,18 @@ export class Session {
         return this.exportEnv((request as ParsedRequests['exportEnv']) ?? {})
       case 'getState':
         return ok(this.state())
+      // Issue 6 (exports, echo path, .env preview) and issue 7 (live mode): being built.
+      case 'previewEnv':
+      case 'getEchoPath':
+      case 'exportAudio':
+      case 'exportReport':
+      case 'startLive':
+      case 'pushLive':
+      case 'stopLive':
+      case 'startRecording':
+      case 'stopRecording':
+      case 'exportRecording':
+        return fail('unsupported', `${command}: not implemented yet`)
     }
   }
 
@@ -231,6 +243,7 @@ export class Session {
       transport: this.transport(),
       settings: { ...this.settings },
       health: this.lastHealth,
+      live: null,
     }
   }
 
