@@ -1,0 +1,4 @@
+/** Placeholder: being built (issue 6/7); renders nothing yet. */
+export function LivePanel() {
+  return null
+}
