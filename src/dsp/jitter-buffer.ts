@@ -552,6 +552,26 @@ export class JitterBuffer {
     return this.conceal(out, 'missing')
   }
 
+  /**
+   * Lookahead for the PLC, after a 'missing' playout: the first packet buffered at or after the playout pointer,
+   * within maxFrames frames. Copies it into `out` and returns how many absent frames come before it (0: it plays
+   * next), or −1 when none is buffered. Changes nothing; allocates nothing; O(frames scanned).
+   */
+  peekNext(out: Float32Array, maxFrames = this.capacity): number {
+    if (!this.isPlaying || this.buffered === 0) return -1
+    const frames = maxFrames < this.capacity ? maxFrames : this.capacity
+    for (let k = 0; k < frames; k++) {
+      const seq = (this.nextSeq + k) & 0xffff
+      if (!this.isPresent(seq)) continue
+      const n = this.frameSamples
+      const base = (seq & this.mask) * n
+      const length = out.length < n ? out.length : n
+      for (let i = 0; i < length; i++) out[i] = this.slotSamples[base + i]!
+      return k
+    }
+    return -1
+  }
+
   // ---- internals -------------------------------------------------------------------------------------------
 
   private idle(out: Float32Array): PlayoutOutcome {
