@@ -12,7 +12,7 @@ function stream(start: number, n: number, sign = 1): Float32Array {
 }
 
 /** Pushes `total` samples in blocks of the given sizes (cycled) and returns the frames emitted (copied). */
-function run(rate: number, blocks: number[], total: number, hasFar = true) {
+function run(rate: number, blocks: readonly number[], total: number, hasFar = true) {
   const framer = new LiveFramer({ sampleRateHz: rate, hasFar })
   const frames: LiveFrame[] = []
   const emit = (f: LiveFrame) => frames.push({ ...f, near: f.near.slice(), far: f.far === null ? null : f.far.slice() })
