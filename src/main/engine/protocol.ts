@@ -18,6 +18,8 @@ export type WorkerMessage =
 
 export interface WorkerData {
   demoDir: string
+  /** Where live recordings are written (the session's default when absent). */
+  recordingsDir?: string
   /** Source runs only: the TypeScript worker module the loader imports (ts-worker.mjs). */
   entry?: string
 }

@@ -46,6 +46,8 @@ export interface SessionHostOptions {
   versions?: Record<string, string>
   /** The worker's module (default: out/main/worker.js when built, else the TypeScript source through tsx). */
   workerFile?: string
+  /** Where live recordings are written (desktop: the app's data folder; default <tmpdir>/workbench-recordings). */
+  recordingsDir?: string
 }
 
 type Listener<E extends EventName> = (payload: EngineEvents[E]) => void | Promise<void>
@@ -198,7 +200,11 @@ export class SessionHost {
 
   private spawn(): void {
     const { file, entry } = this.options.workerFile !== undefined ? { file: this.options.workerFile } : workerEntry()
-    const data: WorkerData = { demoDir: this.demoDir, ...(entry !== undefined ? { entry } : {}) }
+    const data: WorkerData = {
+      demoDir: this.demoDir,
+      ...(entry !== undefined ? { entry } : {}),
+      ...(this.options.recordingsDir !== undefined ? { recordingsDir: this.options.recordingsDir } : {}),
+    }
     const worker = new Worker(file, { workerData: data })
     SessionHost.live++
     this.worker = worker

@@ -17,6 +17,7 @@
  * buffer, as the voice service's speech recogniser does, so that buffer's over/underruns mean what they mean there.
  */
 import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { NetworkProfileName } from '../../dsp/network-simulator'
 import { DEFAULT_SETTINGS, validatePatch, type PipelineSettings, type SettingKey } from '../../shared/config'
@@ -49,6 +50,7 @@ import {
   type LoadCaptureOptions,
 } from '../capture'
 import { formatEnvFile, resolveSettings } from '../settings/env-file'
+import { LiveMode } from './live'
 import type { WorkerCommand } from './protocol'
 import { Replay } from './replay'
 
@@ -77,6 +79,8 @@ export interface SessionOptions {
   demoDir: string
   /** Monotonic clock, ms. */
   clock?: () => number
+  /** Where live recordings are written (default: <tmpdir>/workbench-recordings). */
+  recordingsDir?: string
 }
 
 /** Where the current capture came from, to read it again with other stream choices. */
@@ -155,12 +159,26 @@ export class Session {
   private playedHealth: SessionHealth['status'] = 'healthy'
   private closed = false
   private readonly clock: () => number
+  /** Live mode (issue 7): microphone and speaker instead of the capture, see live.ts. */
+  private readonly liveMode: LiveMode
 
   constructor(
     private readonly sink: SessionSink,
     private readonly options: SessionOptions,
   ) {
     this.clock = options.clock ?? (() => performance.now())
+    this.liveMode = new LiveMode({
+      demoDir: options.demoDir,
+      recordingsDir: options.recordingsDir ?? join(tmpdir(), 'workbench-recordings'),
+      sink,
+      settings: () => this.settings,
+      capture: () => this.capture,
+      nextSequence: () => this.sequence++,
+      enter: () => this.enterLive(),
+      leave: () => this.leaveLive(),
+      emitState: () => this.emitState(),
+      clock: this.clock,
+    })
   }
 
   /** Runs one validated command. Never throws: failures are results. */
@@ -206,18 +224,32 @@ export class Session {
         return this.exportEnv((request as ParsedRequests['exportEnv']) ?? {})
       case 'getState':
         return ok(this.state())
-      // Issue 6 (exports, echo path, .env preview) and issue 7 (live mode): being built.
+      // Issue 6 (exports, echo path, .env preview): being built.
       case 'previewEnv':
       case 'getEchoPath':
       case 'exportAudio':
       case 'exportReport':
-      case 'startLive':
-      case 'pushLive':
-      case 'stopLive':
-      case 'startRecording':
-      case 'stopRecording':
-      case 'exportRecording':
         return fail('unsupported', `${command}: not implemented yet`)
+      // Live mode (live.ts).
+      case 'startLive': {
+        const started = await this.liveMode.start(request as ParsedRequests['startLive'])
+        return started.ok ? ok({ ...started.value, ...this.state() }) : started
+      }
+      case 'pushLive':
+        return this.liveMode.push(request as ParsedRequests['pushLive'])
+      case 'stopLive': {
+        const reason = (request as ParsedRequests['stopLive'])?.reason ?? 'stopped by the user'
+        const stopped = this.liveMode.stop(reason)
+        return stopped.ok ? ok({ ...stopped.value, ...this.state() }) : stopped
+      }
+      case 'startRecording': {
+        const started = this.liveMode.startRecording()
+        return started.ok ? ok(this.state()) : started
+      }
+      case 'stopRecording':
+        return this.liveMode.stopRecording()
+      case 'exportRecording':
+        return this.liveMode.exportRecording()
     }
   }
 
@@ -228,6 +260,7 @@ export class Session {
   }
 
   close(): void {
+    this.liveMode.close()
     this.closed = true
     this.playing = false
     if (this.timer !== null) clearTimeout(this.timer)
@@ -243,7 +276,7 @@ export class Session {
       transport: this.transport(),
       settings: { ...this.settings },
       health: this.lastHealth,
-      live: null,
+      live: this.liveMode.state(),
     }
   }
 
@@ -429,11 +462,31 @@ export class Session {
     this.reanchor()
   }
 
+  /** Live mode takes the session over: the replay pauses where it is. */
+  private enterLive(): void {
+    this.playing = false
+    if (this.seekTarget !== null) {
+      this.cancelSeek('live mode started')
+      this.busy = null
+    }
+    this.stopLoop()
+  }
+
+  /** Back from live mode: the replay is rebuilt with the settings as they are now, at the time it had. */
+  private leaveLive(): void {
+    const replay = this.replay
+    if (replay === null) return
+    const positionMs = replay.position * replay.frameMs
+    this.rebuild()
+    this.startSeek(Math.min(this.replay!.totalFrames, Math.round(positionMs / this.replay!.frameMs)))
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Transport
 
   private play(): Result<TransportState> {
     if (this.replay === null) return fail('no-capture', 'play: no capture is open (open the demo or a file first)')
+    if (this.liveMode.isActive) return fail('invalid-request', 'play: live mode is on (stop it to replay the capture)')
     if (this.ended || this.replay.done) {
       this.flush()
       this.rebuild()
@@ -456,6 +509,7 @@ export class Session {
   private seek(positionMs: number): Promise<Result<TransportState>> | Result<TransportState> {
     const replay = this.replay
     if (replay === null) return fail('no-capture', 'seek: no capture is open')
+    if (this.liveMode.isActive) return fail('invalid-request', 'seek: live mode is on (stop it to replay the capture)')
     const target = Math.min(replay.totalFrames, Math.round(positionMs / replay.frameMs))
     this.flush()
     this.startSeek(target)
@@ -737,6 +791,13 @@ export class Session {
     const changed = (Object.keys(settings) as SettingKey[])
       .filter((key) => !Object.is(settings[key], previous[key]))
       .map((key) => ({ key, from: previous[key], to: settings[key] }))
+    if (this.liveMode.isActive && changed.length > 0) {
+      // Live mode: the live pipeline takes the change; the replay is rebuilt with it when live mode ends.
+      const effectiveFrame = this.liveMode.configure(settings, changed)
+      this.settings = settings
+      this.emitState()
+      return ok({ effectiveFrame, changed, settings: { ...settings } })
+    }
     const replay = this.replay
     if (replay === null || changed.length === 0) {
       this.settings = settings

@@ -19,7 +19,12 @@ const session = new Session(
     state: (state) => post({ kind: 'state', state }),
     event: (event) => post({ kind: 'event', event }),
   },
-  { demoDir: (workerData as WorkerData).demoDir },
+  {
+    demoDir: (workerData as WorkerData).demoDir,
+    ...((workerData as WorkerData).recordingsDir !== undefined
+      ? { recordingsDir: (workerData as WorkerData).recordingsDir }
+      : {}),
+  },
 )
 
 port.on('message', (message: HostMessage) => {
