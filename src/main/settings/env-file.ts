@@ -203,8 +203,11 @@ function emptyLayer(): EnvLayer {
   return { values: {}, sources: {}, unknown: {}, warnings: [], errors: [] }
 }
 
-/** Reads .env text as one layer. `file` names it in messages. Nothing is applied when anything is wrong. */
-export function readEnvText(text: string, file: string): EnvLayer {
+/**
+ * Reads .env text as one layer. `file` names it in messages. Nothing is applied when anything is wrong, unless
+ * `keepGoodLines` (a preview): then the values of the lines that read well stay beside the errors.
+ */
+export function readEnvText(text: string, file: string, { keepGoodLines = false } = {}): EnvLayer {
   const layer = emptyLayer()
   const scanned = scanEnvText(text)
   for (const bad of scanned.unreadable) {
@@ -255,7 +258,7 @@ export function readEnvText(text: string, file: string): EnvLayer {
     ;(layer.values as Record<SettingKey, unknown>)[key] = parsed.value
     layer.sources[key] = source
   }
-  if (layer.errors.length > 0) {
+  if (layer.errors.length > 0 && !keepGoodLines) {
     layer.values = {}
     layer.sources = {}
   }
@@ -404,6 +407,50 @@ export function resolveSettings(options: ResolveOptions = {}): ResolveResult {
     return { ok: false, errors: crossErrors, warnings }
   }
   return { ok: true, settings: checked.settings, sources, unknown: file.unknown, warnings }
+}
+
+export interface EnvPreview {
+  /** Defaults < the file's good lines; a value that breaks a cross-field check falls back to its default. */
+  settings: PipelineSettings
+  sources: Record<SettingKey, SettingSource>
+  unknown: Record<string, string>
+  errors: EnvIssue[]
+  warnings: EnvIssue[]
+}
+
+/**
+ * Reads .env text without the all-or-nothing rule, for showing a file (e.g. the service's current .env) before
+ * applying it: every issue with its line, and the settings its good lines give. A cross-field error (jitter
+ * min ≤ target ≤ max) drops the file's values of the keys involved, so the settings returned are always valid.
+ */
+export function previewEnvText(text: string, file: string): EnvPreview {
+  const layer = readEnvText(text, file, { keepGoodLines: true })
+  const errors = [...layer.errors]
+  const fromFile = { ...layer.values } as Record<SettingKey, unknown>
+  const sources = Object.fromEntries(SETTINGS_SCHEMA.map((spec) => [spec.key, { layer: 'default' }])) as Record<
+    SettingKey,
+    SettingSource
+  >
+  for (const [key, source] of Object.entries(layer.sources) as [SettingKey, SettingSource][]) sources[key] = source
+  // Each round drops at least one file value, so this ends within SETTINGS_SCHEMA.length rounds.
+  for (;;) {
+    const merged = { ...DEFAULT_SETTINGS, ...fromFile } as Record<SettingKey, unknown>
+    const checked = validateSettings(merged)
+    if (checked.ok)
+      return { settings: checked.settings, sources, unknown: layer.unknown, errors, warnings: layer.warnings }
+    let dropped = false
+    for (const error of checked.errors) {
+      errors.push(crossFieldIssue(error, merged, sources))
+      for (const key of [error.key as SettingKey, ...error.related]) {
+        if (!(key in fromFile)) continue
+        delete fromFile[key]
+        sources[key] = { layer: 'default' }
+        dropped = true
+      }
+    }
+    if (!dropped)
+      return { settings: { ...DEFAULT_SETTINGS }, sources, unknown: layer.unknown, errors, warnings: layer.warnings }
+  }
 }
 
 /**
