@@ -7,6 +7,7 @@ import type { PipelineSettings } from '../shared/config'
 import { impairCapture, loadCapture } from './capture'
 import type { Capture, LoadCaptureOptions } from './capture/types'
 import { Replay } from './engine/replay'
+import { WaveFile } from './capture/wavefile'
 import type { NetworkParams, NetworkProfileName } from '../dsp/network-simulator'
 
 export interface CaptureReport {
@@ -71,12 +72,21 @@ export interface AnalyzeOptions {
   impair?: { profile?: NetworkProfileName; params?: Partial<NetworkParams>; seed: number }
   /** Remove the pipeline's reported delay from the processed audio (default true). */
   align?: boolean
+  /** Also return the near end as it entered the echo canceller and the far-end reference (the engine's export). */
+  tracks?: boolean
 }
 
 export interface AnalyzeResult {
   report: CaptureReport
   /** The processed near end, 16 kHz mono. */
   processed: Float32Array
+  /**
+   * With `tracks`: the near end as received (after the jitter buffer and concealment, before echo cancellation and
+   * noise reduction) and the far-end reference as the canceller saw it, both as long as `processed` and aligned
+   * with it (shifted by the network part of its delay, so near and far keep the echo's lag between them).
+   */
+  near?: Float32Array
+  far?: Float32Array
 }
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
@@ -113,9 +123,15 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
       reasons: pipeline.healthReasons(),
     }
   }
+  const nearOutput = options.tracks ? new Float32Array(output.length) : null
+  const farOutput = options.tracks ? new Float32Array(output.length) : null
   const started = performance.now()
   let frames = 0
   while (replay.step(frame)) {
+    if (nearOutput !== null && farOutput !== null) {
+      nearOutput.set(pipeline.nearInput.subarray(0, n), frames * n)
+      farOutput.set(pipeline.farInput.subarray(0, n), frames * n)
+    }
     output.set(frame, frames++ * n)
     if (frames === replay.nearEndFrame) takeSnapshot()
   }
@@ -131,6 +147,18 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
     capture.near.kind === 'pcm' ? capture.near.samples.length : Math.round((capture.durationMs * 16000) / 1000)
   const processed = new Float32Array(inputSamples)
   processed.set(output.subarray(alignSamples, Math.min(output.length, alignSamples + inputSamples)))
+  let tracks: Pick<AnalyzeResult, 'near' | 'far'> = {}
+  if (nearOutput !== null && farOutput !== null) {
+    // The echo canceller's and noise reducer's algorithmic delays lie between its input and the processed output.
+    const end = pipeline.metrics.latency
+    const stageSamples = Math.round(((end.echoMs + end.noiseMs) * 16000) / 1000)
+    const inputShift = align ? Math.max(0, alignSamples - stageSamples) : 0
+    const near = new Float32Array(inputSamples)
+    const far = new Float32Array(inputSamples)
+    near.set(nearOutput.subarray(inputShift, Math.min(nearOutput.length, inputShift + inputSamples)))
+    far.set(farOutput.subarray(inputShift, Math.min(farOutput.length, inputShift + inputSamples)))
+    tracks = { near, far }
+  }
 
   let network: CaptureReport['network'] = null
   if (capture.near.kind === 'packets') {
@@ -202,5 +230,20 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
       usPerFrame: round((elapsedMs * 1000) / Math.max(frames, 1)),
     },
   }
-  return { report, processed }
+  return { report, processed, ...tracks }
+}
+
+/** 16-bit PCM WAV bytes of equally long Float32 channels in [-1, 1] (clamped), at `sampleRateHz`. */
+export function encodeWav(channels: readonly Float32Array[], sampleRateHz = 16000): Uint8Array {
+  const pcm = channels.map((samples) => {
+    const out = new Int16Array(samples.length)
+    for (let i = 0; i < samples.length; i++) {
+      const v = Math.round(samples[i]! * 32768)
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v
+    }
+    return out
+  })
+  const wav = new WaveFile()
+  wav.fromScratch(channels.length, sampleRateHz, '16', channels.length === 1 ? pcm[0]! : pcm)
+  return wav.toBuffer()
 }
