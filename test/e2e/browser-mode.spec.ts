@@ -37,6 +37,19 @@ async function drawnFraction(page: Page, testId: string, backgrounds: number[][]
   }, backgrounds)
 }
 
+/** The page's CSS variables (#rrggbb) as [r, g, b]. */
+async function themeRgb(page: Page, variables: string[]): Promise<number[][]> {
+  const values = await page.evaluate(
+    (names) => names.map((name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim()),
+    variables,
+  )
+  return values.map((hex) => {
+    const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex)
+    if (!match) throw new Error(`not a #rrggbb colour: ${hex}`)
+    return [1, 2, 3].map((i) => parseInt(match[i]!, 16))
+  })
+}
+
 test.afterAll(() => {
   server?.kill('SIGTERM')
 })
@@ -85,10 +98,8 @@ test('browser mode: playing the demo draws the waveforms and both spectrograms',
   await expect(page.getByTestId('position')).toContainText('Paused')
   await page.reload()
   await expect(page.getByTestId('capture')).toContainText('demo-call.pcap')
-  const waveformBackgrounds = [
-    [16, 19, 25], // WAVEFORM_BACKGROUND
-    [43, 49, 64], // axis
-  ]
+  // The waveform canvas's background and lane axes: the theme's --canvas-bg and --canvas-axis.
+  const waveformBackgrounds = await themeRgb(page, ['--canvas-bg', '--canvas-axis'])
   const spectrogramBackground = [viridisRgb(0)]
   // Before playing, nothing but the background (and the lane axes and labels) is drawn.
   await expect.poll(() => drawnFraction(page, 'waveform-canvas', waveformBackgrounds)).toBeLessThan(0.01)
