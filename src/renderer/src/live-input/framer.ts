@@ -23,7 +23,7 @@ export interface LiveFramerConfig {
   /** Whether frames carry the far-end samples too (false: far is null). */
   hasFar?: boolean
   /** Gives a Float32Array of exactly `length` samples for the next frame (default: a new one). */
-  allocate?: (length: number) => Float32Array
+  allocate?: (length: number) => Float32Array<ArrayBuffer>
 }
 
 export interface LiveFrame {
@@ -32,9 +32,9 @@ export interface LiveFrame {
   /** Absolute sample index of the frame's first sample. */
   startSample: number
   /** Microphone samples (length = this frame's length). */
-  near: Float32Array
+  near: Float32Array<ArrayBuffer>
   /** Far-end samples played over the same period, or null when the framer carries no far end. */
-  far: Float32Array | null
+  far: Float32Array<ArrayBuffer> | null
 }
 
 export type FrameSink = (frame: LiveFrame) => void
@@ -52,7 +52,7 @@ export class LiveFramer {
   readonly sampleRateHz: number
   readonly frameMs: number
   readonly hasFar: boolean
-  private readonly allocate: (length: number) => Float32Array
+  private readonly allocate: (length: number) => Float32Array<ArrayBuffer>
   /** Index of the frame being filled. */
   private frameIndex = 0
   /** Absolute index of its first sample, and its length. */
@@ -60,8 +60,8 @@ export class LiveFramer {
   private frameLength = 0
   /** Samples of it filled so far. */
   private filled = 0
-  private near: Float32Array
-  private far: Float32Array | null
+  private near: Float32Array<ArrayBuffer>
+  private far: Float32Array<ArrayBuffer> | null
 
   constructor(config: LiveFramerConfig) {
     const rate = config.sampleRateHz
