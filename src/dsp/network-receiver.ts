@@ -172,6 +172,11 @@ export class NetworkReceiver {
       this.metrics.framesIdle++
       result = 'idle'
     } else {
+      // Lookahead: when the buffer already holds the packet that ends the gap, the PLC interpolates towards it
+      // (played, zeroed by the jitter buffer, is free to carry it).
+      const lostBefore =
+        outcome === 'missing' ? this.jitterBuffer.peekNext(this.played, this.plc.maxLookaheadFrames) : -1
+      if (lostBefore >= 0) this.plc.offerNext(this.played, lostBefore)
       this.plc.process(null, this.concealed)
       this.metrics.framesConcealed++
       result = 'concealed'
