@@ -7,6 +7,8 @@ import {
   type PlcMethod,
   type PlcOutcome,
 } from '../../src/dsp/plc'
+import { NetworkReceiver } from '../../src/dsp/network-receiver'
+import { NetworkSimulator, burstyLoss, makeStream } from '../../src/dsp/network-simulator'
 import { Random } from '../../src/dsp/random'
 import { alignmentLag, hasNonFinite, lsdDb, readWavFixture, snrDb, tone } from '../helpers/signals'
 
@@ -40,12 +42,18 @@ interface Run {
   plc: PacketLossConcealer
 }
 
-/** Feeds x frame by frame (null for lost frames, and for every frame from stopAfter on), plus one flush frame. */
+/**
+ * Feeds x frame by frame (null for lost frames, and for every frame from stopAfter on), plus one flush frame. With
+ * lookaheadFrames > 0 the PLC is driven as NetworkReceiver drives it behind a jitter buffer that holds the packets up
+ * to that many frames ahead of the one being played: before each lost frame, the next received frame within reach is
+ * offered (offerNext) with the count of lost frames before it.
+ */
 function conceal(
   x: Float32Array,
   mask: readonly boolean[],
   config: Partial<PacketLossConcealerConfig> = {},
   stopAfter = Infinity,
+  lookaheadFrames = 0,
 ): Run {
   const plc = new PacketLossConcealer(config)
   const n = plc.frameSamples
@@ -53,9 +61,16 @@ function conceal(
   const raw = new Float32Array((frames + 1) * n)
   const out = new Float32Array(n)
   const outcomes: PlcOutcome[] = []
+  const isLostAt = (f: number): boolean => f < frames && (mask[f] === true || f >= stopAfter)
+  const frameAt = (f: number): Float32Array => (f < frames ? x.subarray(f * n, (f + 1) * n) : new Float32Array(n))
   for (let f = 0; f <= frames; f++) {
-    const isLost = f < frames && (mask[f] === true || f >= stopAfter)
-    const frame = f < frames ? x.subarray(f * n, (f + 1) * n) : new Float32Array(n)
+    const isLost = isLostAt(f)
+    const frame = frameAt(f)
+    if (isLost) {
+      let next = f + 1
+      while (next <= frames && isLostAt(next)) next++
+      if (next <= frames && next - f <= lookaheadFrames) plc.offerNext(frameAt(next), next - f - 1)
+    }
     outcomes.push(plc.process(isLost ? null : frame, out))
     raw.set(out, f * n)
   }
@@ -96,12 +111,16 @@ const overlapLsd: LsdMeasure = (x, y, mask) => {
   return { sum, count: onGrid.length + offGrid.length }
 }
 
-/** Mean LSD over the frames of every mask (pooled, so every concealed frame weighs the same). */
-function pooledLsdDb(method: PlcMethod, masks: readonly boolean[][], measure: LsdMeasure): number {
+/**
+ * Mean LSD over the frames of every mask (pooled, so every concealed frame weighs the same); lookaheadFrames as in
+ * conceal().
+ */
+function pooledLsdDb(method: PlcMethod, masks: readonly boolean[][], measure: LsdMeasure, lookaheadFrames = 0): number {
   let sum = 0
   let count = 0
   for (const mask of masks) {
-    const r = measure(speech8k.samples, conceal(speech8k.samples, mask, { method }).aligned, mask)
+    const y = conceal(speech8k.samples, mask, { method }, Infinity, lookaheadFrames).aligned
+    const r = measure(speech8k.samples, y, mask)
     sum += r.sum
     count += r.count
   }
@@ -176,18 +195,38 @@ describe('PacketLossConcealer', () => {
   })
 
   it('conceals 3 % bursty loss (Gilbert–Elliott) of speech closer than frame repetition (LSD of the concealed frames)', () => {
-    // Bursts share the fade to silence (the 44 of 160 frames past 60 ms are silent for every method), so the methods
-    // differ only over the first 60 ms of each burst. Measured 23.90 vs 24.22 dB: see the todo below.
+    // Without lookahead (the PLC alone, no packet after the gap in hand). Bursts share the fade to silence (the 44 of
+    // 160 frames past 60 ms are silent for every method), so the methods differ only over the first 60 ms of each
+    // burst. Measured 23.90 vs 24.22 dB: see the note below; the issue's 0.5 dB is met with lookahead (next test).
     const pitch = pooledLsdDb('pitch', burstMasks, gridLsd)
     const repeat = pooledLsdDb('repeat', burstMasks, gridLsd)
     expect(pitch).toBeLessThan(repeat - 0.25)
   })
 
-  // The issue's bursty target (pitch at least 0.5 dB below repeat) is not met: measured margin 0.32 dB on these seeds
-  // (23.90 vs 24.22), 0.10 dB on 32 other seeds. Per position in the burst (these seeds): 1st lost frame 0.48 dB,
+  // Without lookahead the issue's bursty target (pitch at least 0.5 dB below repeat) is not met: measured margin
+  // 0.32 dB on these seeds (23.90 vs 24.22), 0.10 dB on 32 other seeds. Per position in the burst (these seeds): 1st lost frame 0.48 dB,
   // 2nd 0.45, 3rd 0.34, 4th on 0 (silent for every method). Other fade shapes from 10 to 60 ms (raised cosine,
   // 1 − x², 1 − x³, quarter cosine, (1 − x)², (1 − x)³, dB-linear −3/−6/−9 dB per 10 ms, no fade) give 0.12–0.34 dB:
   // the fade is not what holds the margin down (see the header of src/dsp/plc.ts).
+
+  it('conceals 3 % bursty and 5 % random loss at least 0.5 dB closer than frame repetition with the next packet in hand', () => {
+    // Driven as NetworkReceiver drives it: the jitter buffer offers the packet that ends the gap when it holds it.
+    // One frame ahead: what a buffer at its 40 ms default minimum depth holds while the jitter stays under 20 ms
+    // (unless a burst empties it: see the NetworkReceiver test below). `repeat` ignores offers (its figures are those
+    // without lookahead). Same masks and measure as above; on the 32 other seeds: bursty 17.24 vs 18.80 dB, random
+    // 9.02 vs 11.64.
+    const burstPitch = pooledLsdDb('pitch', burstMasks, gridLsd, 1)
+    const burstRepeat = pooledLsdDb('repeat', burstMasks, gridLsd, 1)
+    expect(burstRepeat).toBe(pooledLsdDb('repeat', burstMasks, gridLsd))
+    expect(burstPitch).toBeLessThan(burstRepeat - 0.5) // measured 21.96 vs 24.22 dB (2 frames ahead: 21.18)
+    const randomPitch = pooledLsdDb('pitch', randomMasks, gridLsd, 1)
+    expect(randomPitch).toBeLessThan(pooledLsdDb('repeat', randomMasks, gridLsd, 1) - 0.5) // measured 9.18 vs 11.59
+    // Over 50 %-overlapping frames too (they see the recovery, which the interpolation leaves unblended): measured
+    // bursty 18.72 vs 20.91 dB, random 8.18 vs 11.34.
+    expect(pooledLsdDb('pitch', burstMasks, overlapLsd, 1)).toBeLessThan(
+      pooledLsdDb('repeat', burstMasks, overlapLsd, 1) - 0.5,
+    )
+  })
 
   it('beats frame repetition on 50 %-overlapping frames too, which see packet-boundary junctions and the recovery', () => {
     // Measured: random 9.42 vs 11.34 dB, bursty 20.38 vs 20.91 dB.
@@ -199,15 +238,21 @@ describe('PacketLossConcealer', () => {
     )
   })
 
-  it.each(['pitch', 'repeat', 'linear'] as const)(
-    'joins the concealment (%s) to the real signal at both edges of every gap without a click',
-    (method) => {
+  it.each([
+    ['pitch', 0],
+    ['repeat', 0],
+    ['linear', 0],
+    ['pitch', 1],
+    ['pitch', 2],
+  ] as const)(
+    'joins the concealment (%s, lookahead %d frames) to the real signal at both edges of every gap without a click',
+    (method, lookaheadFrames) => {
       const x = speech8k.samples
       const d = new PacketLossConcealer().delaySamples
       const floor = 1 / 32768 // one 16-bit LSB: the fixture's pauses are digital silence
       let edges = 0
       for (const mask of [...randomMasks.slice(0, 4), ...burstMasks.slice(0, 4)]) {
-        const { aligned: y } = conceal(x, mask, { method })
+        const { aligned: y } = conceal(x, mask, { method }, Infinity, lookaheadFrames)
         for (let f = 1; f + 1 < frames8k; f++) {
           if (!mask[f]) continue
           if (!mask[f - 1]) {
@@ -222,7 +267,7 @@ describe('PacketLossConcealer', () => {
             // End: from 2 ms before the edge through the blend (≤ 10 ms), against the two signals the blend joins
             // there: the original, and the concealment as it would have continued had the loss gone on.
             const edge = (f + 1) * FRAME
-            const continued = conceal(x, mask, { method }, f + 1).aligned
+            const continued = conceal(x, mask, { method }, f + 1, lookaheadFrames).aligned
             const step = maxStep(y, edge - 2 * MS, edge + 10 * MS)
             const reference = Math.max(
               maxStep(x, edge - 2 * MS, edge + 10 * MS),
@@ -324,6 +369,189 @@ describe('PacketLossConcealer', () => {
     // The loop's end still fades into the louder samples before it (G.711's junction OLA): peaks 0.27 in the first
     // 10 ms. Grown, the loop would replay the 0.6 periods from 10 ms on (0.43 at 10–30 ms); kept, it stays at 0.22.
     expect(peak(y.subarray(gap + 10 * MS, gap + 30 * MS))).toBeLessThan(0.3)
+  })
+
+  it('interpolates a gap between two different sounds towards the packet after it', () => {
+    // 110 Hz harmonic complex, then from frame 25 on a 181 Hz one, louder; frames 24 and 25 are lost. The end of the
+    // gap should already be the new sound; without the lookahead it is the old one, fading.
+    const harmonics = (f0: number, from: number, to: number, amplitude: number, x: Float32Array): void => {
+      for (let k = 1; k * f0 < 3600; k++) {
+        const h = tone(k * f0, 8000, x.length, amplitude / k, 0.7 * k * k)
+        for (let i = from; i < to; i++) x[i]! += h[i]!
+      }
+    }
+    const x = new Float32Array(8000)
+    harmonics(110, 0, 25 * FRAME, 0.2, x)
+    harmonics(181, 25 * FRAME, x.length, 0.4, x)
+    const mask = Array.from({ length: 50 }, (_, f) => f === 24 || f === 25)
+    const gapEnd = 26 * FRAME
+    const truth = x.subarray(gapEnd - 5 * MS, gapEnd)
+    const ahead = conceal(x, mask, { method: 'pitch' }, Infinity, 2)
+    const blind = conceal(x, mask, { method: 'pitch' })
+    expect(ahead.plc.metrics.interpolatedFrames).toBe(2)
+    expect(blind.plc.metrics.interpolatedFrames).toBe(0)
+    expect(snrDb(truth, ahead.aligned.subarray(gapEnd - 5 * MS, gapEnd))).toBeGreaterThan(10)
+    expect(snrDb(truth, blind.aligned.subarray(gapEnd - 5 * MS, gapEnd))).toBeLessThan(1)
+    // The frame after the gap plays as received from its first quarter period on (no recovery blend; ≤ 15 ms period).
+    const after = ahead.aligned.subarray(gapEnd + 30, gapEnd + FRAME)
+    expect(Array.from(after)).toEqual(Array.from(x.subarray(gapEnd + 30, gapEnd + FRAME)))
+    // LSD of the two lost frames: measured 8.7 dB with the lookahead, 10.5 without.
+    expect(lsdDb(x, ahead.aligned, [24, 25], FRAME, 256)).toBeLessThan(
+      lsdDb(x, blind.aligned, [24, 25], FRAME, 256) - 1,
+    )
+  })
+
+  it('keeps the fade to silence when the packet after a long gap is offered early', () => {
+    // 200 ms bursts with the packet after each offered from the gap's first frame: too far to interpolate towards.
+    const x = speech8k.samples
+    for (const start of [60, 160, 260]) {
+      const mask = Array.from({ length: frames8k }, (_, f) => f >= start && f < start + 10)
+      const { aligned: y, plc } = conceal(x, mask, { method: 'pitch' }, Infinity, 10)
+      expect(plc.metrics.interpolatedFrames).toBe(0)
+      expect(peak(y.subarray(start * FRAME + 60 * MS, start * FRAME + 200 * MS))).toBeLessThan(0.001)
+      expect(Array.from(y.subarray(0, start * FRAME))).toEqual(
+        Array.from(conceal(x, mask).aligned.subarray(0, start * FRAME)),
+      )
+    }
+  })
+
+  it('recovers without a click when the jitter buffer breaks its promise (another frame comes, or none)', () => {
+    const x = speech8k.samples
+    const floor = 1 / 32768
+    let checked = 0
+    for (const f of [40, 75, 120, 170, 230]) {
+      const edgeStep = (y: Float32Array, edge: number): number => maxStep(y, edge - 2 * MS, edge + 10 * MS)
+      // Offered a wrong frame (20 frames later), then the true next frame arrives: blended like any recovery.
+      const plc = new PacketLossConcealer()
+      const out = new Float32Array(FRAME)
+      const y = new Float32Array((f + 4) * FRAME)
+      for (let g = 0; g < f + 4; g++) {
+        if (g === f) plc.offerNext(x.subarray((f + 20) * FRAME, (f + 21) * FRAME), 0)
+        expect(plc.process(g === f ? null : x.subarray(g * FRAME, (g + 1) * FRAME), out)).toBe(
+          g === f ? 'concealed' : g === f + 1 ? 'recovered' : 'ok',
+        )
+        y.set(out, g * FRAME)
+      }
+      const aligned = y.subarray(plc.delaySamples)
+      const edge = (f + 1) * FRAME
+      const offered = x.subarray((f + 20) * FRAME, (f + 21) * FRAME)
+      const reference = Math.max(maxStep(x, edge - 20 * MS, edge + 10 * MS), maxStep(offered, 0, FRAME), floor)
+      expect(edgeStep(aligned, edge)).toBeLessThanOrEqual(2 * reference)
+      expect(plc.metrics.interpolatedFrames).toBe(1)
+      // Promised as next, but the loss goes on for 3 more frames: the backward loop fades out by 60 ms.
+      const mask = Array.from({ length: frames8k }, (_, g) => g >= f && g < f + 4)
+      const late = new PacketLossConcealer()
+      const z = new Float32Array((f + 6) * FRAME)
+      for (let g = 0; g < f + 6; g++) {
+        if (g === f) late.offerNext(x.subarray((f + 1) * FRAME, (f + 2) * FRAME), 0)
+        late.process(mask[g] ? null : x.subarray(g * FRAME, (g + 1) * FRAME), out)
+        z.set(out, g * FRAME)
+      }
+      const lateAligned = z.subarray(late.delaySamples)
+      expect(peak(lateAligned.subarray(f * FRAME + 60 * MS, (f + 4) * FRAME))).toBeLessThan(0.001)
+      expect(hasNonFinite(lateAligned)).toBe(false)
+      checked++
+    }
+    expect(checked).toBe(5)
+  })
+
+  it('uses offers with the pitch method only, and only frames of 20 ms or more', () => {
+    const x = speech8k.samples
+    const mask = burstMasks[0]!
+    for (const method of ['repeat', 'linear', 'spectral'] as const) {
+      const { aligned, plc } = conceal(x, mask, { method }, Infinity, 2)
+      expect(plc.maxLookaheadFrames).toBe(0)
+      expect(plc.metrics.interpolatedFrames).toBe(0)
+      expect(Array.from(aligned)).toEqual(Array.from(conceal(x, mask, { method }).aligned))
+    }
+    const pitch = conceal(x, mask, { method: 'pitch' }, Infinity, 2)
+    expect(pitch.plc.maxLookaheadFrames).toBe(3) // an interpolation ends within the first 60 ms of the gap
+    expect(pitch.plc.metrics.interpolatedFrames).toBeGreaterThan(0) // 5 of 13: the others lie 60 ms or more into a gap
+    expect(new PacketLossConcealer({ frameSamples: 80 }).maxLookaheadFrames).toBe(0) // 10 ms: no room for a period
+    expect(new PacketLossConcealer({ sampleRateHz: 16000, frameSamples: 320 }).maxLookaheadFrames).toBe(3)
+    const short = conceal(x, mask, { method: 'pitch', frameSamples: 80 }, Infinity, 2)
+    expect(short.plc.metrics.interpolatedFrames).toBe(0)
+    pitch.plc.reset()
+    expect(pitch.plc.metrics.interpolatedFrames).toBe(0)
+  })
+
+  it('keeps its invariants for random offers, right or wrong, at any rate (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(8000, 16000, 48000),
+        fc.array(fc.boolean(), { minLength: 2, maxLength: 60 }),
+        fc.array(fc.integer({ min: -1, max: 4 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (sampleRateHz, received, offers, seed) => {
+          const random = new Random(seed)
+          const n = sampleRateHz / 50
+          const frames = received.length
+          const x = new Float32Array(frames * n)
+          for (let i = 0; i < x.length; i++)
+            x[i] = 0.5 * Math.sin((2 * Math.PI * 150 * i) / sampleRateHz) + 0.3 * (random.next() - 0.5)
+          const plc = new PacketLossConcealer({ sampleRateHz, frameSamples: n })
+          const out = new Float32Array(n)
+          const noise = new Float32Array(n)
+          const y = new Float32Array(x.length + n)
+          for (let f = 0; f <= frames; f++) {
+            const isLost = f < frames && !received[f]
+            const frame = f < frames ? x.subarray(f * n, (f + 1) * n) : new Float32Array(n)
+            const offer = offers[f % offers.length]!
+            if (isLost && offer >= 0) {
+              // offer 0–1: the true next frame (with the true count of lost frames before it when offer is 0);
+              // 2–4: random noise, claimed to come after offer − 2 lost frames.
+              let next = f + 1
+              while (next < frames && !received[next]) next++
+              if (offer < 2 && next < frames) plc.offerNext(x.subarray(next * n, (next + 1) * n), next - f - 1 + offer)
+              else {
+                for (let i = 0; i < n; i++) noise[i] = 2 * random.next() - 1
+                plc.offerNext(noise, offer - 2)
+              }
+            }
+            plc.process(isLost ? null : frame, out)
+            y.set(out, f * n)
+          }
+          expect(hasNonFinite(y)).toBe(false)
+          expect(peak(y)).toBeLessThanOrEqual(1)
+          expect(plc.metrics.resets).toBe(0)
+          expect(plc.metrics.interpolatedFrames).toBeLessThanOrEqual(plc.metrics.concealedFrames)
+        },
+      ),
+      { numRuns: 100, seed: 42 },
+    )
+  })
+
+  it('gets the packet after the gap from the jitter buffer inside NetworkReceiver', () => {
+    // 20 s of speech over a low-jitter network with 3 % bursty loss; the default jitter buffer (40 ms minimum).
+    const x = speech8k.samples
+    const packets = makeStream({ count: Math.floor(x.length / FRAME), sampleRateHz: 8000 })
+    const arrivals = new NetworkSimulator({ seed: 3, profile: 'good', ...burstyLoss(0.03, 2.5) }).simulate(packets)
+    const run = (plcMethod: PlcMethod): { receiver: NetworkReceiver; y: Float32Array } => {
+      const receiver = new NetworkReceiver({ plcMethod })
+      const out = new Float32Array(receiver.frameSamplesOut)
+      const ticks = packets.length + 10
+      const y = new Float32Array(ticks * out.length)
+      let next = 0
+      for (let t = 0; t < ticks; t++) {
+        const nowMs = t * 20
+        for (; next < arrivals.length && arrivals[next]!.arrivalMs <= nowMs; next++) {
+          const a = arrivals[next]!
+          receiver.pushPcm(x.subarray(a.index * FRAME, (a.index + 1) * FRAME), a.seq, a.rtpTimestamp, a.arrivalMs)
+        }
+        receiver.pull(nowMs, out)
+        y.set(out, t * out.length)
+      }
+      return { receiver, y }
+    }
+    const pitch = run('pitch')
+    const plc = pitch.receiver.plc.metrics
+    expect(plc.concealedFrames).toBeGreaterThan(20)
+    // Measured 6 of 26: the jitter buffer holds its pointer when a burst empties it (an underrun, taken for a delay
+    // spike), so a burst longer than the buffer's depth reaches 60 ms before its next packet is there.
+    expect(plc.interpolatedFrames).toBeGreaterThan(0)
+    expect(plc.interpolatedFrames).toBeLessThanOrEqual(plc.concealedFrames)
+    expect(hasNonFinite(pitch.y)).toBe(false)
+    expect(run('repeat').receiver.plc.metrics.interpolatedFrames).toBe(0)
   })
 
   it('reports outcomes and statistics of concealed frames and consecutive losses', () => {
