@@ -23,6 +23,7 @@ import {
   type CommandName,
   type EngineEvents,
   type EventName,
+  type FileReply,
   type HelloReply,
   type Replies,
   type Requests,
@@ -36,6 +37,8 @@ export interface NativeDialogs {
   pickCapture(): Promise<string | null>
   /** Writes the text where the user chooses; the path, or null when cancelled. */
   saveEnv(text: string, suggestedName: string): Promise<string | null>
+  /** Writes an exported file (processed audio, metrics report) where the user chooses; the path, or null. */
+  saveFile(file: FileReply, kind: 'audio' | 'report'): Promise<string | null>
 }
 
 export interface SessionHostOptions {
@@ -159,9 +162,14 @@ export class SessionHost {
         return ok({ path: await native.saveEnv(text, suggestedName) })
       }
       case 'saveAudio':
-      case 'saveReport':
-        // Issue 6: being built (exportAudio / exportReport, then the native save dialog).
-        return this.unsupported(command)
+      case 'saveReport': {
+        const native = this.options.native
+        if (native === undefined) return this.unsupported(command)
+        const audio = command === 'saveAudio'
+        const exported = await this.request(audio ? 'exportAudio' : 'exportReport', parsed.value)
+        if (!exported.ok) return exported
+        return ok({ path: await native.saveFile(exported.value as FileReply, audio ? 'audio' : 'report') })
+      }
       default:
         return this.request(command, parsed.value)
     }

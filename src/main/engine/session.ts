@@ -28,12 +28,15 @@ import {
   ok,
   type CaptureInfo,
   type ConfigureReply,
+  type EchoPathReply,
   type EngineEvent,
   type ExportEnvReply,
   type FrameEvent,
   type FrameEventKind,
+  type FileReply,
   type FrameMetricName,
   type ParsedRequests,
+  type PreviewEnvReply,
   type Result,
   type SessionHealth,
   type SessionState,
@@ -49,8 +52,9 @@ import {
   type Capture,
   type LoadCaptureOptions,
 } from '../capture'
-import { formatEnvFile, resolveSettings } from '../settings/env-file'
+import { formatEnvFile, previewEnvText, resolveSettings } from '../settings/env-file'
 import { LiveMode } from './live'
+import { echoPath, exportAudio, exportReport, previewEnv, type ExportSource } from './exports'
 import type { WorkerCommand } from './protocol'
 import { Replay } from './replay'
 
@@ -224,12 +228,15 @@ export class Session {
         return this.exportEnv((request as ParsedRequests['exportEnv']) ?? {})
       case 'getState':
         return ok(this.state())
-      // Issue 6 (exports, echo path, .env preview): being built.
+      // Read-outs and exports (exports.ts).
       case 'previewEnv':
+        return this.previewEnv(request as ParsedRequests['previewEnv'])
       case 'getEchoPath':
+        return this.getEchoPath()
       case 'exportAudio':
+        return this.exportAudio(request as ParsedRequests['exportAudio'])
       case 'exportReport':
-        return fail('unsupported', `${command}: not implemented yet`)
+        return this.exportReport()
       // Live mode (live.ts).
       case 'startLive': {
         const started = await this.liveMode.start(request as ParsedRequests['startLive'])
@@ -827,7 +834,13 @@ export class Session {
   private importEnv(request: ParsedRequests['importEnv']): Result<ConfigureReply & { warnings: string[] }> {
     const name = request.name ?? 'imported.env'
     const resolved = resolveSettings({ envText: request.text, envFile: name })
-    if (!resolved.ok) return fail('invalid-settings', resolved.errors.map((e) => e.message).join('; '))
+    if (!resolved.ok) {
+      // Nothing is applied; the message names every bad line at once (`name:line: problem`), not just the first
+      // layer's: the preview also checks the good lines against each other.
+      const all = previewEnvText(request.text, name).errors
+      const errors = all.length > 0 ? all : resolved.errors
+      return fail('invalid-settings', errors.map((e) => e.message).join('; '))
+    }
     const applied = this.applySettings(resolved.settings)
     if (!applied.ok) return applied
     return ok({ ...applied.value, warnings: resolved.warnings.map((w) => w.message) })
@@ -851,6 +864,53 @@ export class Session {
     })
     const stem = info !== null ? info.name.replace(/\.[^.]*$/, '') : 'workbench'
     return ok({ text, suggestedName: `${stem}.env` })
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Read-outs and exports (exports.ts): none of them changes the session, its replay or its live input
+
+  private previewEnv(request: ParsedRequests['previewEnv']): Result<PreviewEnvReply> {
+    return ok(previewEnv(request.text, request.name ?? 'preview.env', this.settings))
+  }
+
+  /** The live pipeline's echo path while live, else the replay's. */
+  private getEchoPath(): Result<EchoPathReply> {
+    const live = this.liveMode.pipeline
+    if (live !== null) return ok(echoPath(live, this.settings, this.liveMode.state()?.far !== 'none'))
+    const replay = this.replay
+    if (replay === null) return fail('no-capture', 'getEchoPath: no capture is open and live mode is off')
+    return ok(echoPath(replay.pipeline, this.settings, this.capture?.far !== null))
+  }
+
+  /** The capture, its description and the settings an offline render uses (null: no capture open). */
+  private exportSource(): ExportSource | null {
+    const info = this.captureInfo()
+    if (this.capture === null || info === null) return null
+    return { capture: this.capture, info, settings: { ...this.settings } }
+  }
+
+  private exportAudio(request: ParsedRequests['exportAudio']): Result<FileReply> {
+    const source = this.exportSource()
+    if (source === null) return fail('no-capture', 'exportAudio: no capture is open')
+    return exportAudio(source, request.track)
+  }
+
+  private exportReport(): Result<FileReply> {
+    const source = this.exportSource()
+    if (source === null) return fail('no-capture', 'exportReport: no capture is open')
+    const played = this.playedFrames > 0
+    return ok(
+      exportReport(source, {
+        positionMs: this.transport().positionMs,
+        keyMetrics: this.keyMetrics(),
+        latency: {
+          meanMs: played ? round1(this.latencySumMs / this.playedFrames) : null,
+          maxMs: played ? round1(this.latencyMaxMs) : null,
+          budgetMs: this.settings.maxAudioLatencyMs,
+        },
+        health: this.lastHealth,
+      }),
+    )
   }
 
   /** The session's key metrics for the .env header (what the settings were tuned on). */
