@@ -122,6 +122,20 @@ function startHost(): SessionHost {
         await writeFile(result.filePath, text, 'utf8')
         return result.filePath
       },
+      saveFile: async (file, kind) => {
+        const options = {
+          title: kind === 'audio' ? 'Export processed audio' : 'Export metrics report',
+          defaultPath: join(app.getPath('documents'), file.suggestedName),
+          filters:
+            kind === 'audio'
+              ? [{ name: 'WAV audio', extensions: ['wav'] }]
+              : [{ name: 'JSON report', extensions: ['json'] }],
+        }
+        const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options)
+        if (result.canceled || !result.filePath) return null
+        await writeFile(result.filePath, file.bytes)
+        return result.filePath
+      },
     },
   })
 }
@@ -214,6 +228,8 @@ function buildMenu(): void {
         { label: 'Open Demo Call', click: () => run('openCapture', { source: { kind: 'demo' } }) },
         { type: 'separator' },
         { label: 'Export Settings as .env…', accelerator: 'CmdOrCtrl+S', click: () => run('saveEnv') },
+        { label: 'Export Processed Audio…', click: () => run('saveAudio', { track: 'processed' }) },
+        { label: 'Export Metrics Report…', click: () => run('saveReport') },
         { type: 'separator' },
         process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
       ],
