@@ -248,6 +248,7 @@ class MdfFilter {
   private readonly nextForeground: Float64Array
   private readonly nextPower: Float64Array
   private readonly timeScratch: Float64Array
+  private readonly foregroundTime: Float64Array
   /** Step normalization per bin: Σ_j p_j·|X_j(k)|². */
   readonly farPower: Float64Array
   /** Proportionate step per partition (sums to ~1), and the foreground's partition energies (tail model). */
@@ -256,6 +257,17 @@ class MdfFilter {
   private blockCount = 0
   /** Consecutive blocks of digitally silent far end (beyond `partitions`, filtering is skipped). */
   private silentBlocks = 0
+  /** Far energy of the previous block (the window's first half). */
+  private previousFarEnergy = 0
+  /** Energies of the last filtered block: far, mic, foreground error, background error and echo, (e_f − e_b). */
+  farEnergy = 0
+  nearEnergy = 0
+  errorEnergy = 0
+  backgroundErrorEnergy = 0
+  backgroundEchoEnergy = 0
+  differenceEnergy = 0
+  /** The mic clipped in the last block (no adaptation on it). */
+  saturated = false
 
   constructor(blockSamples: number, partitions: number, fft: RealFft) {
     this.blockSamples = blockSamples
@@ -274,6 +286,7 @@ class MdfFilter {
     this.nextForeground = new Float64Array(spectrum)
     this.nextPower = new Float64Array(this.bins)
     this.timeScratch = new Float64Array(2 * blockSamples)
+    this.foregroundTime = new Float64Array(2 * blockSamples)
     this.farPower = new Float64Array(this.bins)
     this.proportion = new Float64Array(partitions)
     this.partitionEnergy = new Float64Array(partitions)
@@ -297,6 +310,7 @@ class MdfFilter {
       this.nextForeground.byteLength +
       this.nextPower.byteLength +
       this.timeScratch.byteLength +
+      this.foregroundTime.byteLength +
       this.farPower.byteLength +
       this.proportion.byteLength +
       this.partitionEnergy.byteLength
@@ -315,6 +329,7 @@ class MdfFilter {
     this.partitionEnergy.fill(0)
     this.blockCount = 0
     this.silentBlocks = 0
+    this.previousFarEnergy = 0
     this.setHead(0)
     this.initialProportion()
   }
@@ -354,8 +369,8 @@ class MdfFilter {
   }
 
   /**
-   * Shifts in the next block of aligned far samples; computes both paths' echo estimates and a-priori errors, and the
-   * step normalization farPower.
+   * Shifts in the next block of aligned far samples; computes both paths' echo estimates and a-priori errors, the
+   * step normalization farPower, and the block energies (the fields below).
    */
   filter(
     farBlock: Float64Array,
@@ -369,13 +384,20 @@ class MdfFilter {
     const K = this.bins
     const M = this.partitions
     const x = this.farTime
-    x.copyWithin(0, B, 2 * B)
-    x.set(farBlock, B)
+    // Far energy of the window [previous block, this block], from the two halves.
+    let newEnergy = 0
+    for (let i = 0; i < B; i++) {
+      const v = farBlock[i]!
+      x[i] = x[B + i]!
+      x[B + i] = v
+      newEnergy += v * v
+    }
+    const energy = this.previousFarEnergy + newEnergy
+    this.previousFarEnergy = newEnergy
+    this.farEnergy = newEnergy
     this.setHead((this.head + M - 1) % M)
     const X = this.farSpectra
     const at0 = this.farOffsets[0]!
-    let energy = 0
-    for (let i = 0; i < 2 * B; i++) energy += x[i]! * x[i]!
     this.silentBlocks = energy > 0 ? 0 : this.silentBlocks + 1
     if (this.silentBlocks > M) {
       // The whole far history in the window is digital silence: both outputs are exactly 0.
@@ -383,15 +405,21 @@ class MdfFilter {
       this.farPower.fill(0)
       backgroundEcho.fill(0)
       foregroundEcho.fill(0)
-      backgroundError.set(near)
-      foregroundError.set(near)
+      let sdd = 0
+      let saturated = false
+      for (let i = 0; i < B; i++) {
+        const d = near[i]!
+        backgroundError[i] = d
+        foregroundError[i] = d
+        sdd += d * d
+        if (d >= 0.999 || d <= -0.999) saturated = true
+      }
+      this.nearEnergy = this.errorEnergy = this.backgroundErrorEnergy = sdd
+      this.backgroundEchoEnergy = this.differenceEnergy = 0
+      this.saturated = saturated
       return
     }
     const Yb = this.backgroundSpectrum
-    if (energy > 0) {
-      this.fft.forward(x, Yb) // Yb as scratch: the ring is single precision
-      X.set(Yb, at0)
-    } else X.fill(0, at0, at0 + 2 * K)
     const Yf = this.foregroundSpectrum
     const Wb = this.weights
     const Wf = this.foreground
@@ -400,28 +428,71 @@ class MdfFilter {
     const p0 = this.proportion[0]!
     const farPower = this.farPower
     const nextPower = this.nextPower
-    for (let k = 0; k < K; k++) {
-      const i = 2 * k
-      const xr = X[at0 + i]!
-      const xi = X[at0 + i + 1]!
-      Yb[i] = nb[i]! + xr * Wb[i]! - xi * Wb[i + 1]!
-      Yb[i + 1] = nb[i + 1]! + xr * Wb[i + 1]! + xi * Wb[i]!
-      Yf[i] = nf[i]! + xr * Wf[i]! - xi * Wf[i + 1]!
-      Yf[i + 1] = nf[i + 1]! + xr * Wf[i + 1]! + xi * Wf[i]!
-      farPower[k] = nextPower[k]! + p0 * (xr * xr + xi * xi)
+    if (energy > 0) {
+      // The new far spectrum (Yf as scratch) goes into the single-precision ring as it is used.
+      this.fft.forward(x, Yf)
+      for (let k = 0; k < K; k++) {
+        const i = 2 * k
+        const xr = Math.fround(Yf[i]!)
+        const xi = Math.fround(Yf[i + 1]!)
+        X[at0 + i] = xr
+        X[at0 + i + 1] = xi
+        const wbr = Wb[i]!
+        const wbi = Wb[i + 1]!
+        const wfr = Wf[i]!
+        const wfi = Wf[i + 1]!
+        Yb[i] = nb[i]! + xr * wbr - xi * wbi
+        Yb[i + 1] = nb[i + 1]! + xr * wbi + xi * wbr
+        Yf[i] = nf[i]! + xr * wfr - xi * wfi
+        Yf[i + 1] = nf[i + 1]! + xr * wfi + xi * wfr
+        farPower[k] = nextPower[k]! + p0 * (xr * xr + xi * xi)
+      }
+    } else {
+      // Digital silence in the window's far samples: partition 0 contributes nothing.
+      X.fill(0, at0, at0 + 2 * K)
+      for (let i = 0; i < 2 * K; i++) {
+        Yb[i] = nb[i]!
+        Yf[i] = nf[i]!
+      }
+      for (let k = 0; k < K; k++) farPower[k] = nextPower[k]!
     }
     // Overlap-save: the last B samples of each inverse transform are the linear convolution.
-    const t = this.timeScratch
-    this.fft.inverse(Yb, t)
+    const tb = this.timeScratch
+    const tf = this.foregroundTime
+    this.fft.inverse(Yb, tb)
+    this.fft.inverse(Yf, tf)
+    // Both paths' outputs and the block energies: mic, foreground error (the output path), background error and
+    // echo, their difference; and whether the mic clips.
+    let sdd = 0
+    let sff = 0
+    let see = 0
+    let syy = 0
+    let dbf = 0
+    let saturated = false
     for (let i = 0; i < B; i++) {
-      backgroundEcho[i] = t[B + i]!
-      backgroundError[i] = near[i]! - t[B + i]!
+      const d = near[i]!
+      const yb = tb[B + i]!
+      const yf = tf[B + i]!
+      const eb = d - yb
+      const ef = d - yf
+      backgroundEcho[i] = yb
+      backgroundError[i] = eb
+      foregroundEcho[i] = yf
+      foregroundError[i] = ef
+      sdd += d * d
+      sff += ef * ef
+      see += eb * eb
+      syy += yb * yb
+      const difference = ef - eb
+      dbf += difference * difference
+      if (d >= 0.999 || d <= -0.999) saturated = true
     }
-    this.fft.inverse(Yf, t)
-    for (let i = 0; i < B; i++) {
-      foregroundEcho[i] = t[B + i]!
-      foregroundError[i] = near[i]! - t[B + i]!
-    }
+    this.nearEnergy = sdd
+    this.errorEnergy = sff
+    this.backgroundErrorEnergy = see
+    this.backgroundEchoEnergy = syy
+    this.differenceEnergy = dbf
+    this.saturated = saturated
   }
 
   /** The background has done better: the foreground takes its weights. */
@@ -627,7 +698,13 @@ class MdfFilter {
       this.fft.forward(t, this.backgroundSpectrum) // scratch here
       this.farSpectra.set(this.backgroundSpectrum, j * 2 * K)
     }
-    for (let i = 0; i < B; i++) this.farTime[B + i] = history[end - B + i]!
+    let energy = 0
+    for (let i = 0; i < B; i++) {
+      const v = history[end - B + i]!
+      this.farTime[B + i] = v
+      energy += v * v
+    }
+    this.previousFarEnergy = energy
     this.prepare()
   }
 }
@@ -1070,6 +1147,8 @@ export class EchoCanceller {
   private pathSmoothingLong = 0.85
   /** Tail decay per block (power), smoothed. */
   private tailDecay = 0.6
+  /** The tail and the last partition's power are 0 in every bin. */
+  private tailIsZero = false
   private divergentBlocks = 0
   private trusted = false
   private echoDominantBlocks = 0
@@ -1259,6 +1338,7 @@ export class EchoCanceller {
     this.echoMean.fill(0)
     this.tail.fill(0)
     this.lastPartitionPower.fill(0)
+    this.tailIsZero = false
     this.outRing.fill(0)
     this.outRead = 0
     this.outWrite = this.prefillSamples
@@ -1419,6 +1499,7 @@ export class EchoCanceller {
     } else if (this.nlms) this.nlms.setTaps(t, taps)
     this.tail.fill(0)
     this.lastPartitionPower.fill(0)
+    this.tailIsZero = false
   }
 
   /** Tracks the delay estimate: moves the window once the estimate is stable and has moved. */
@@ -1456,18 +1537,6 @@ export class EchoCanceller {
     const e = this.errorBlock
     const yb = this.backgroundEcho
     const eb = this.backgroundError
-    if (this.mdf) {
-      this.readAligned(blockStart, B, this.farBlock, 0)
-      this.mdf.filter(this.farBlock, near, y, e, yb, eb)
-    } else if (this.nlms) {
-      const L = this.nlms.taps
-      this.readAligned(blockStart - (L - 1), L - 1 + B, this.farWindow, 0)
-      for (let i = 0; i < B; i++) this.farBlock[i] = this.farWindow[L - 1 + i]!
-      this.nlms.filter(this.farWindow, near, y, e, B)
-      yb.set(y)
-      eb.set(e)
-    }
-    // Block energies: mic, foreground error (the output path), background error and echo, far.
     let sdd = 0
     let sff = 0
     let see = 0
@@ -1475,21 +1544,41 @@ export class EchoCanceller {
     let sxx = 0
     let dbf = 0
     let saturated = false
-    const farBlock = this.farBlock
-    for (let i = 0; i < B; i++) {
-      const d = near[i]!
-      const ef = e[i]!
-      const ebi = eb[i]!
-      const ybi = yb[i]!
-      const x = farBlock[i]!
-      sdd += d * d
-      sff += ef * ef
-      see += ebi * ebi
-      syy += ybi * ybi
-      sxx += x * x
-      const difference = ef - ebi
-      dbf += difference * difference
-      if (d >= 0.999 || d <= -0.999) saturated = true
+    const mdf = this.mdf
+    if (mdf) {
+      this.readAligned(blockStart, B, this.farBlock, 0)
+      mdf.filter(this.farBlock, near, y, e, yb, eb)
+      sdd = mdf.nearEnergy
+      sff = mdf.errorEnergy
+      see = mdf.backgroundErrorEnergy
+      syy = mdf.backgroundEchoEnergy
+      sxx = mdf.farEnergy
+      dbf = mdf.differenceEnergy
+      saturated = mdf.saturated
+    } else if (this.nlms) {
+      const L = this.nlms.taps
+      this.readAligned(blockStart - (L - 1), L - 1 + B, this.farWindow, 0)
+      for (let i = 0; i < B; i++) this.farBlock[i] = this.farWindow[L - 1 + i]!
+      this.nlms.filter(this.farWindow, near, y, e, B)
+      yb.set(y)
+      eb.set(e)
+      // Block energies: mic, foreground error (the output path), background error and echo, far.
+      const farBlock = this.farBlock
+      for (let i = 0; i < B; i++) {
+        const d = near[i]!
+        const ef = e[i]!
+        const ebi = eb[i]!
+        const ybi = yb[i]!
+        const x = farBlock[i]!
+        sdd += d * d
+        sff += ef * ef
+        see += ebi * ebi
+        syy += ybi * ybi
+        sxx += x * x
+        const difference = ef - ebi
+        dbf += difference * difference
+        if (d >= 0.999 || d <= -0.999) saturated = true
+      }
     }
     // Runaway guards (speexdsp's "slapped (reset)"): non-finite state, or a filter that adds lots of energy.
     if (!(sff < 1e6 && see < 1e6 && syy < 1e6)) {
@@ -1579,9 +1668,12 @@ export class EchoCanceller {
 
     // Background gradient: the spectrum of [0, e_b]; Valin's step from the output path's spectra.
     if (this.mdf) {
-      const t = this.rectScratch // its first half stays 0
-      t.set(eb, B)
-      this.fft.forward(t, this.errorRect)
+      if (!this.mdf.isSilent) {
+        // (silent: adapt() only clears the next block's partial outputs)
+        const t = this.rectScratch // its first half stays 0
+        t.set(eb, B)
+        this.fft.forward(t, this.errorRect)
+      }
       const adapting = !saturated && sxx > FAR_SILENT_POWER * B
       if (adapting) this.computeStep(sxx, sff, syf, seyf)
       this.mdf.adapt(this.errorRect, adapting ? this.step : null, this.adapted)
@@ -1756,6 +1848,8 @@ export class EchoCanceller {
       const decay = Math.min(0.95, Math.max(0.2, Math.pow(last / first, 1 / (M - 2))))
       this.tailDecay += 0.02 * (decay - this.tailDecay)
     }
+    // Far end silent over the whole window and the tail gone: it stays 0 (the suppressor's copy is already 0).
+    if (this.tailIsZero && mdf.isSilent) return
     const rho = this.tailDecay
     const X = mdf.farSpectraArray
     const xa = mdf.oldestFarAt
@@ -1764,6 +1858,7 @@ export class EchoCanceller {
     // Partition M at block m is partition M−1 of block m−1, one decay step down: T(m) = ρ·(T(m−1) + P_{M−1}(m−1)).
     const tails = this.tail
     const lastPower = this.lastPartitionPower
+    let zero = true
     for (let k = 0; k < K; k++) {
       const xr = X[xa + 2 * k]!
       const xi = X[xa + 2 * k + 1]!
@@ -1772,9 +1867,13 @@ export class EchoCanceller {
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
       const tail = rho * (tails[k]! + lastPower[k]!)
-      tails[k] = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
-      lastPower[k] = yr * yr + yi * yi
+      const kept = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
+      tails[k] = kept
+      const power = yr * yr + yi * yi
+      lastPower[k] = power
+      if (kept !== 0 || power !== 0) zero = false
     }
+    this.tailIsZero = zero
     // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.
     const S = this.suppressor.bins
     for (let k = 0; k < S; k++) target[k] = 0.25 * tails[2 * k]!
