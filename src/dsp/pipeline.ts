@@ -130,6 +130,7 @@ export const HEALTH_LATE_PACKETS = 4
 export const HEALTH_ECHO_NON_CAUSAL = 8
 export const HEALTH_ECHO_DIVERGED = 16
 export const HEALTH_NON_FINITE = 32
+export const HEALTH_ECHO_TAIL_CUT = 64
 
 type Validator = (value: unknown) => string | null
 
@@ -227,6 +228,10 @@ export class Pipeline {
   private far8k!: Float32Array
   private far16k!: Float32Array
   private hasPacketSource = false
+  /** Set by healthReasons (UI rate): the echo filter's last eighth holds over −30 dB of its energy (echo past it). */
+  private echoTailCut = false
+  /** The echo filter's response, for that check (grown on demand). */
+  private echoResponse = new Float32Array(0)
 
   constructor(config: Partial<PipelineConfig> = {}, clock: Clock = defaultClock) {
     this.config = { ...PIPELINE_DEFAULTS, ...config }
@@ -591,6 +596,7 @@ export class Pipeline {
     if (c.echoCancellationEnabled) {
       if (this.echo.metrics.nonCausal) flags |= HEALTH_ECHO_NON_CAUSAL
       else if (this.echo.metrics.state === 'diverged') flags |= HEALTH_ECHO_DIVERGED
+      if (this.echoTailCut) flags |= HEALTH_ECHO_TAIL_CUT
     }
     if (m.nonFiniteFrames > 0) flags |= HEALTH_NON_FINITE
     m.healthFlags = flags
@@ -618,6 +624,27 @@ export class Pipeline {
       reasons.push('echo arrives before its far-end reference: the reference is late, check the far-end routing')
     if (flags & HEALTH_ECHO_DIVERGED)
       reasons.push('echo canceller diverged: the echo path changed or double talk is constant')
+    // Echo tail check: an inverse FFT per partition, so at UI rate; updateHealth raises the flag from the next frame.
+    const taps = this.echo.filterTaps
+    this.echoTailCut = false
+    if (c.echoCancellationEnabled && this.echo.metrics.state === 'converged' && taps >= 8) {
+      const length = Math.ceil((c.echoMaxBulkDelayMs * SAMPLE_RATE_16K) / 1000) + taps
+      if (this.echoResponse.length < length) this.echoResponse = new Float32Array(length)
+      const end = this.echo.getFilterResponse(this.echoResponse)
+      let total = 0
+      let tail = 0
+      for (let i = Math.max(0, end - taps); i < end; i++) {
+        const e = this.echoResponse[i]! * this.echoResponse[i]!
+        total += e
+        if (i >= end - taps / 8) tail += e
+      }
+      this.echoTailCut = tail > 1e-3 * total // −30 dB: a 64 ms filter in a 200 ms RT60 room holds −20 dB there
+    }
+    if (flags & HEALTH_ECHO_TAIL_CUT)
+      reasons.push(
+        `echo path longer than the ${((taps * 1000) / SAMPLE_RATE_16K).toFixed(0)} ms echo filter: ` +
+          'raise echoFilterLengthTaps (ECHO_FILTER_LENGTH)',
+      )
     return reasons
   }
 }
