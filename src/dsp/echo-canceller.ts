@@ -786,6 +786,22 @@ class ResidualSuppressor {
   private readonly binPredicted: Float64Array
   private readonly gains: Float64Array
   private readonly overlap: Float64Array
+  /**
+   * Valin's leak regression: recursive means of |E|² and |Ŷ|² per bin, and the hop's sums Σ(|E|² − Ē)(|Ŷ|² − Ȳ)
+   * and Σ(|Ŷ|² − Ȳ)² (when analyze() was asked to update them).
+   */
+  private readonly errorMean: Float64Array
+  private readonly echoMean: Float64Array
+  leakCross = 0
+  leakEcho = 0
+  /** Σ |E|² and Σ |Ŷ|² per bin over the hops of the current block (the MDF's step control), reset by startBlock(). */
+  readonly blockErrorPower: Float64Array
+  readonly blockEchoPower: Float64Array
+  /** Energies of the last analyzed hop: Σe², Σŷ², Σd² (mic); and Σe·ŷ over the block so far. */
+  hopErrorEnergy = 0
+  hopEchoEnergy = 0
+  hopNearEnergy = 0
+  blockCrossEnergy = 0
   /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
   residualEnergy = 0
   /** Hops left in the near-talker state (the suppressor backs off). */
@@ -821,6 +837,10 @@ class ResidualSuppressor {
     this.binPredicted = new Float64Array(this.bins)
     this.gains = new Float64Array(this.bins)
     this.overlap = new Float64Array(hop)
+    this.errorMean = new Float64Array(this.bins)
+    this.echoMean = new Float64Array(this.bins)
+    this.blockErrorPower = new Float64Array(this.bins)
+    this.blockEchoPower = new Float64Array(this.bins)
     this.reset(true)
   }
 
@@ -844,6 +864,10 @@ class ResidualSuppressor {
       this.binPredicted.byteLength +
       this.gains.byteLength +
       this.overlap.byteLength +
+      this.errorMean.byteLength +
+      this.echoMean.byteLength +
+      this.blockErrorPower.byteLength +
+      this.blockEchoPower.byteLength +
       this.fft.stateBytes
     )
   }
@@ -862,6 +886,13 @@ class ResidualSuppressor {
     this.overlap.fill(0)
     this.mix = enabled ? 1 : 0
     this.residualEnergy = 0
+  }
+
+  /** A new block of two hops: clears the block sums. */
+  startBlock(): void {
+    this.blockErrorPower.fill(0)
+    this.blockEchoPower.fill(0)
+    this.blockCrossEnergy = 0
   }
 
   /** No echo to suppress: every gain is 1 and no tail is left (passThrough() is then exact). */
@@ -892,8 +923,12 @@ class ResidualSuppressor {
     this.residualEnergy = 0
   }
 
-  /** One hop of e and ŷ samples [at, at + H): shifts them into the frames and computes spectra and powers. */
-  analyze(e: Float64Array, y: Float64Array, at: number): void {
+  /**
+   * One hop of e and ŷ samples [at, at + H): shifts them into the frames, computes spectra, powers and the hop's
+   * energies (near: the mic, for the metrics), adds the powers to the block sums and, when leakAverage > 0, runs the
+   * leak regression's per-bin part with that averaging rate.
+   */
+  analyze(e: Float64Array, y: Float64Array, near: Float64Array, at: number, leakAverage: number): void {
     const H = this.hop
     const K = this.bins
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
@@ -902,26 +937,77 @@ class ResidualSuppressor {
     const w = this.window
     const s = this.scratch
     const t = this.scratchEcho
+    let hopError = 0
+    let hopEcho = 0
+    let hopNear = 0
+    let cross = this.blockCrossEnergy
     for (let i = 0; i < H; i++) {
-      s[i] = ef[i]! * w[i]!
-      t[i] = yf[i]! * w[i]!
+      const wa = w[i]!
+      const wb = w[H + i]!
+      s[i] = ef[i]! * wa
+      t[i] = yf[i]! * wa
       const ev = e[at + i]!
       const yv = y[at + i]!
-      s[H + i] = ev * w[H + i]!
-      t[H + i] = yv * w[H + i]!
+      const d = near[at + i]!
+      s[H + i] = ev * wb
+      t[H + i] = yv * wb
       ef[i] = ev
       yf[i] = yv
+      hopError += ev * ev
+      hopEcho += yv * yv
+      cross += ev * yv
+      hopNear += d * d
     }
+    this.hopErrorEnergy = hopError
+    this.hopEchoEnergy = hopEcho
+    this.hopNearEnergy = hopNear
+    this.blockCrossEnergy = cross
     this.fft.forward(s, this.errorSpectrum)
     this.fft.forward(t, this.echoSpectrum)
     const E = this.errorSpectrum
     const Y = this.echoSpectrum
     const errorPower = this.errorPower
     const echoPower = this.echoPower
+    const blockError = this.blockErrorPower
+    const blockEcho = this.blockEchoPower
+    if (leakAverage > 0) {
+      const errorMeans = this.errorMean
+      const echoMeans = this.echoMean
+      const keep = 1 - leakAverage
+      const tiny = TINY
+      let pey = 0
+      let pyy = 0
+      for (let k = 0; k < K; k++) {
+        const i = 2 * k
+        const ep = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
+        const yp = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
+        errorPower[k] = ep
+        echoPower[k] = yp
+        blockError[k] = blockError[k]! + ep
+        blockEcho[k] = blockEcho[k]! + yp
+        const eMean = errorMeans[k]!
+        const yMean = echoMeans[k]!
+        const eh = ep - eMean
+        const yh = yp - yMean
+        pey += eh * yh
+        pyy += yh * yh
+        const errorMean = keep * eMean + leakAverage * ep
+        const echoMean = keep * yMean + leakAverage * yp
+        errorMeans[k] = errorMean > tiny ? errorMean : 0
+        echoMeans[k] = echoMean > tiny ? echoMean : 0
+      }
+      this.leakCross = pey
+      this.leakEcho = pyy
+      return
+    }
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      errorPower[k] = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
-      echoPower[k] = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
+      const ep = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
+      const yp = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
+      errorPower[k] = ep
+      echoPower[k] = yp
+      blockError[k] = blockError[k]! + ep
+      blockEcho[k] = blockEcho[k]! + yp
     }
   }
 
@@ -959,19 +1045,24 @@ class ResidualSuppressor {
     let nearBins = 0
     const binMicPower = this.binMic
     const binPredictedPower = this.binPredicted
+    const tiny = TINY
+    const noiseRise = NOISE_RISE
+    const binRatioLimit = BIN_RATIO
+    const last = K - 1
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const yp = echoPower[k]!
       const r = leak2 * yp + tail[k]!
       residual[k] = r
       let smoothed = 0.7 * smoothedError[k]! + 0.3 * errorPower[k]!
-      if (smoothed < TINY) smoothed = 0
+      if (smoothed < tiny) smoothed = 0
       smoothedError[k] = smoothed
-      const floorK = smoothed < noise[k]! ? smoothed : noise[k]! * NOISE_RISE
+      const noiseK = noise[k]!
+      const floorK = smoothed < noiseK ? smoothed : noiseK * noiseRise
       noise[k] = floorK
       const dr = E[i]! + Y[i]!
       const di = E[i + 1]! + Y[i + 1]!
-      const weight = k === 0 || k === K - 1 ? 1 : 2
+      const weight = k === 0 || k === last ? 1 : 2
       const mic = dr * dr + di * di
       const predicted = yp + r + floorK
       micSum += weight * mic
@@ -981,9 +1072,9 @@ class ResidualSuppressor {
       // reach at most 3–4.8 dB over the sum of their powers.
       const binRatio = 0.5 * binMicPower[k]! + 0.5 * mic
       const binPredicted = 0.5 * binPredictedPower[k]! + 0.5 * predicted
-      binMicPower[k] = binRatio > TINY ? binRatio : 0
-      binPredictedPower[k] = binPredicted > TINY ? binPredicted : 0
-      if (binRatio > BIN_RATIO * binPredicted) nearBins++
+      binMicPower[k] = binRatio > tiny ? binRatio : 0
+      binPredictedPower[k] = binPredicted > tiny ? binPredicted : 0
+      if (binRatio > binRatioLimit * binPredicted) nearBins++
     }
     this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
     this.micSmoothed = 0.5 * this.micSmoothed + 0.5 * micSum + TINY
@@ -1010,6 +1101,7 @@ class ResidualSuppressor {
     const floor = this.floorGain
     const overestimate = 1 + strength // β: 1 … 2
     const nearFree = this.nearHangover === 0
+    const excessLimit = EXCESS_LIMIT
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const er = E[i]!
@@ -1021,10 +1113,13 @@ class ResidualSuppressor {
       let r = residual[k]!
       // No near talker and echo in this bin: whatever the error holds above the noise is residual echo (this also
       // covers a filter that is still converging or has lost an echo path change).
-      if (nearFree && echo + r > noise[k]!) {
-        const excess = ep - noise[k]!
-        // ... unless it clearly exceeds the echo estimate itself there: a (weak) near talker's harmonic.
-        if (excess > r && (!converged || excess < EXCESS_LIMIT * (echo + r))) r = excess
+      if (nearFree) {
+        const noiseK = noise[k]!
+        if (echo + r > noiseK) {
+          const excess = ep - noiseK
+          // ... unless it clearly exceeds the echo estimate itself there: a (weak) near talker's harmonic.
+          if (excess > r && (!converged || excess < excessLimit * (echo + r))) r = excess
+        }
       }
       let g = 1 - (overestimate * r) / (ep + 1e-20)
       if (g < floor) g = floor
@@ -1110,11 +1205,7 @@ export class EchoCanceller {
   /** Raised-cosine crossfade over a block, 0 → 1 (the foreground taking the background's weights). */
   private crossfade!: Float64Array
   private errorRect!: Float64Array
-  /** Recursive means of |E|² and |Ŷ|² per suppressor bin (Valin's leak regression); their sums over the block. */
-  private errorMean!: Float64Array
-  private echoMean!: Float64Array
-  private blockErrorPower!: Float64Array
-  private blockEchoPower!: Float64Array
+  /** Valin's step per MDF bin, normalized by the far power. */
   private step!: Float64Array
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
   private tail!: Float64Array
@@ -1209,10 +1300,6 @@ export class EchoCanceller {
       this.rectScratch,
       this.crossfade,
       this.errorRect,
-      this.errorMean,
-      this.echoMean,
-      this.blockErrorPower,
-      this.blockEchoPower,
       this.step,
       this.tail,
       this.lastPartitionPower,
@@ -1258,11 +1345,6 @@ export class EchoCanceller {
     this.crossfade = new Float64Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
     this.errorRect = new Float64Array(2 * B + 2)
-    const S = this.suppressor.bins
-    this.errorMean = new Float64Array(S)
-    this.echoMean = new Float64Array(S)
-    this.blockErrorPower = new Float64Array(S)
-    this.blockEchoPower = new Float64Array(S)
     this.step = new Float64Array(this.bins)
     this.tail = new Float64Array(this.bins)
     this.lastPartitionPower = new Float64Array(this.bins)
@@ -1334,8 +1416,6 @@ export class EchoCanceller {
     this.suppressor.reset(this.config.postFilter)
     this.mdf?.reset()
     this.nlms?.reset()
-    this.errorMean.fill(0)
-    this.echoMean.fill(0)
     this.tail.fill(0)
     this.lastPartitionPower.fill(0)
     this.tailIsZero = false
@@ -1602,58 +1682,45 @@ export class EchoCanceller {
     if (this.echoDominantBlocks >= 3 || !this.filterConverged()) this.trusted = false
     else if (!this.trusted && this.filterConverged()) this.trusted = true
     // Suppressor on the output path (foreground): two hops of B/2; the leak regression runs on its spectra.
-    const H = this.suppressor.hop
-    const S = this.suppressor.bins
+    const suppressor = this.suppressor
+    const H = suppressor.hop
     const strength = this.config.postFilterStrength
-    this.blockErrorPower.fill(0)
-    this.blockEchoPower.fill(0)
+    const postFilter = this.config.postFilter
+    // Valin's leak averaging per hop: 1 s means.
+    const leakAverage = H / this.config.sampleRateHz
+    suppressor.startBlock()
     let syf = 0
-    let seyf = 0
     // Far end silent over the whole window and nothing left to suppress: the suppressor passes the error through.
-    const idle = this.mdf !== null && this.mdf.isSilent && this.suppressor.isIdle()
+    const idle = this.mdf !== null && this.mdf.isSilent && suppressor.isIdle()
     for (let hop = 0; hop < B; hop += H) {
       if (idle) {
-        this.suppressor.passThrough(e, y, hop, this.outputBlock, hop)
+        suppressor.passThrough(e, y, hop, this.outputBlock, hop)
         let sd = 0
         for (let i = hop; i < hop + H; i++) sd += near[i]! * near[i]!
         this.frameMic += this.previousMicEnergy
         this.previousMicEnergy = sd
         continue
       }
-      this.suppressor.analyze(e, y, hop)
-      let hopError = 0
-      let hopEcho = 0
-      let sd = 0
-      for (let i = hop; i < hop + H; i++) {
-        hopError += e[i]! * e[i]!
-        hopEcho += y[i]! * y[i]!
-        seyf += e[i]! * y[i]!
-        sd += near[i]! * near[i]!
-      }
-      syf += hopEcho
       // The leak regression would read a near talker's power swings as echo leakage: hold it in double talk.
-      if (this.suppressor.nearHangover === 0) this.updateLeak(hopError, hopEcho)
-      const blockErrorPower = this.blockErrorPower
-      const blockEchoPower = this.blockEchoPower
-      const hopErrorPower = this.suppressor.errorPower
-      const hopEchoPower = this.suppressor.echoPower
-      for (let k = 0; k < S; k++) {
-        blockErrorPower[k] = blockErrorPower[k]! + hopErrorPower[k]!
-        blockEchoPower[k] = blockEchoPower[k]! + hopEchoPower[k]!
-      }
-      this.suppressor.synthesize(
+      const leakUpdate = suppressor.nearHangover === 0
+      suppressor.analyze(e, y, near, hop, leakUpdate ? leakAverage : 0)
+      const hopEcho = suppressor.hopEchoEnergy
+      syf += hopEcho
+      if (leakUpdate) this.updateLeak(suppressor.hopErrorEnergy, hopEcho)
+      suppressor.synthesize(
         Math.min(1, 2 * this.leak),
         strength,
-        this.config.postFilter,
+        postFilter,
         echoDominant,
         this.trusted,
         this.outputBlock,
         hop,
       )
-      this.frameResidual += this.suppressor.residualEnergy
+      this.frameResidual += suppressor.residualEnergy
       this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
-      this.previousMicEnergy = sd
+      this.previousMicEnergy = suppressor.hopNearEnergy
     }
+    const seyf = suppressor.blockCrossEnergy
     let so = 0
     const outputBlock = this.outputBlock
     const outRing = this.outRing
@@ -1751,28 +1818,8 @@ export class EchoCanceller {
    */
   private updateLeak(hopError: number, hopEcho: number): void {
     const H = this.suppressor.hop
-    const S = this.suppressor.bins
-    const Ep = this.suppressor.errorPower
-    const Yp = this.suppressor.echoPower
-    const average = H / this.config.sampleRateHz // 1 s means
-    const errorMeans = this.errorMean
-    const echoMeans = this.echoMean
-    let pey = 0
-    let pyy = 0
-    for (let k = 0; k < S; k++) {
-      const ep = Ep[k]!
-      const yp = Yp[k]!
-      const eMean = errorMeans[k]!
-      const yMean = echoMeans[k]!
-      const eh = ep - eMean
-      const yh = yp - yMean
-      pey += eh * yh
-      pyy += yh * yh
-      const errorMean = (1 - average) * eMean + average * ep
-      const echoMean = (1 - average) * yMean + average * yp
-      errorMeans[k] = errorMean > TINY ? errorMean : 0
-      echoMeans[k] = echoMean > TINY ? echoMean : 0
-    }
+    let pey = this.suppressor.leakCross
+    let pyy = this.suppressor.leakEcho
     pyy = Math.sqrt(pyy)
     pey = pey / (pyy + 1e-30)
     const betaMax = (0.5 * H) / this.config.sampleRateHz
@@ -1813,8 +1860,8 @@ export class EchoCanceller {
     // a step floor lets it follow an echo path change before the leak estimate catches up.
     const minStep = this.suppressor.nearHangover === 0 ? BACKGROUND_MIN_STEP : 0
     // Per-bin powers of the output path over this block, from the suppressor's bins (MDF bin k ↔ bin k/2).
-    const Ep = this.blockErrorPower
-    const Yp = this.blockEchoPower
+    const Ep = this.suppressor.blockErrorPower
+    const Yp = this.suppressor.blockEchoPower
     for (let k = 0; k < K; k++) {
       const ep = Ep[k >> 1]! + 1e-20
       let r = this.leak * Yp[k >> 1]!
