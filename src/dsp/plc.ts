@@ -715,6 +715,28 @@ class BackwardLoop {
     const step = this.decimation
     let lag = this.pitchMaxSamples
     let best = -Infinity
+    if (step === 1) {
+      // Every lag: the two energies follow the lag as running sums, so each lag costs its correlation only.
+      let early = 0 // Σ x[i]², i < n − lag
+      let late = 0 // Σ x[i]², lag ≤ i < n
+      for (let i = 0; i < n - lag; i++) early += next[i] * next[i]
+      for (let i = lag; i < n; i++) late += next[i] * next[i]
+      for (let candidate = this.pitchMaxSamples; candidate >= this.pitchMinSamples; candidate--) {
+        let corr = 0
+        for (let i = 0; i + candidate < n; i++) corr += next[i] * next[i + candidate]
+        const floor = CORRELATION_FLOOR_PER_TERM * (n - candidate)
+        const score = corr / Math.sqrt((early > floor ? early : floor) * (late > floor ? late : floor))
+        if (score >= best) {
+          best = score
+          lag = candidate
+        }
+        const grown = n - candidate // one more term at the next (shorter) lag
+        early += next[grown] * next[grown]
+        late += next[candidate - 1] * next[candidate - 1]
+      }
+      this.build(next, lag)
+      return
+    }
     for (let candidate = this.pitchMaxSamples; candidate >= this.pitchMinSamples; candidate -= step) {
       const score = this.score(next, n, candidate, step)
       if (score >= best) {
@@ -732,6 +754,11 @@ class BackwardLoop {
         lag = candidate
       }
     }
+    this.build(next, lag)
+  }
+
+  /** The loop: next[0, lag), its first quarter period faded from next[lag + i] into next[i]. */
+  private build(next: Float32Array, lag: number): void {
     const ov = lag >> 2
     this.period = lag
     this.overlap = ov
@@ -743,12 +770,12 @@ class BackwardLoop {
   }
 
   /**
-   * The backward extension `before` samples before the frame's start (before ≥ 1); before ≤ 0 continues the loop past
-   * it (the frame did not come when offered).
+   * Index in the loop of the backward extension `before` samples before the frame's start (before ≥ 1); before ≤ 0
+   * continues the loop past it (the frame did not come when offered).
    */
-  at(before: number): number {
+  indexOf(before: number): number {
     const p = this.period
-    return this.loop[(((p - before) % p) + p) % p]
+    return (((p - before) % p) + p) % p
   }
 
   /**
@@ -1134,16 +1161,22 @@ export class PacketLossConcealer {
     const end = this.interpolationEnd
     const fadeStart = this.attenuationStartSamples
     const silence = this.silenceSamples
+    const rampStep = 1 / (end - start)
+    const fadeStep = 1 / (silence - fadeStart)
+    const loop = b.loop
+    const period = b.period
+    let j = b.indexOf(end - e0) // position in the loop, one sample on per output sample
     for (let i = 0; i < count; i++) {
       const e = e0 + i
       const before = end - e
-      let w = e < start ? 0 : (e - start + 1) / (end - start)
+      let w = e < start ? 0 : (e - start + 1) * rampStep
       if (w > 1) w = 1
       let gain = 1
       if (before <= 0) gain = (silence - e) / (silence - end)
-      else if (before > fadeStart) gain = 1 - (before - fadeStart) / (silence - fadeStart)
+      else if (before > fadeStart) gain = 1 - (before - fadeStart) * fadeStep
       if (gain < 0) gain = 0
-      dst[i] = dst[i] * (1 - w) + b.at(before) * gain * w
+      dst[i] = dst[i] * (1 - w) + loop[j] * gain * w
+      if (++j === period) j = 0
     }
   }
 
