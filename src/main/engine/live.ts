@@ -20,7 +20,7 @@
  * pipeline has processed what it could of it, plus the algorithmic delay still ahead of its last sample: the near
  * resampler's group delay, the echo canceller's and noise reducer's delays, and the samples waiting in the 16 kHz queue
  * for the next frame. Without `capturedAtMs` the block's arrival stands for its capture. last, p50 and p99 over the
- * last LATENCY_WINDOW blocks.
+ * last LATENCY_WINDOW blocks, after the first second (LATENCY_WARMUP_BLOCKS).
  *
  * The far-end talker the renderer plays (startLive's reply): the open capture's far track (16 kHz PCM, or G.711
  * packets placed by RTP timestamp) or the bundled bot voice (resources/live/bot-voice.wav), resampled to outputRateHz.
@@ -61,6 +61,12 @@ const MAX_GAP_BLOCKS = 50
 const FAR_SLIP_FRAMES = 3
 /** Latency percentiles over this many blocks (60 s of 20 ms blocks). */
 export const LATENCY_WINDOW = 3000
+/**
+ * The first blocks (1 s) are left out of the percentiles: the start (the worker compiling the pipeline's hot paths,
+ * the far-end talker still in transfer) is not the steady state the figure describes. `last` and the recording's
+ * timeline keep them.
+ */
+export const LATENCY_WARMUP_BLOCKS = 50
 /** Live state pushed to the UI at most this often, ms. */
 const STATE_INTERVAL_MS = 500
 /** Tap batches at most this often, ms (≈30 per second, as the replay). */
@@ -151,6 +157,8 @@ export class LiveMode {
     if (input === null) return fail('invalid-request', 'stopLive: live mode is not on')
     const recording = input.finish(reason)
     if (recording !== null) this.lastRecording = recording
+    // The final figures (every frame pushed so far processed), then the state without live mode.
+    this.host.emitState()
     this.input = null
     this.host.leave()
     this.host.emitState()
@@ -349,6 +357,8 @@ export class LiveInput {
   /** Block latencies, ms: a ring of the last LATENCY_WINDOW. */
   private readonly latencies = new Float64Array(LATENCY_WINDOW)
   private latencyCount = 0
+  /** Blocks measured since live mode started (the warm-up included). */
+  private blocks = 0
   private lastLatencyMs = 0
   private lastBatchMs = -Infinity
   private lastStateMs = -Infinity
@@ -634,8 +644,10 @@ export class LiveInput {
 
   private addLatency(ms: number): void {
     this.lastLatencyMs = ms
-    this.latencies[this.latencyCount % LATENCY_WINDOW] = ms
-    this.latencyCount++
+    if (this.blocks++ >= LATENCY_WARMUP_BLOCKS) {
+      this.latencies[this.latencyCount % LATENCY_WINDOW] = ms
+      this.latencyCount++
+    }
     const s = this.second
     s.latencySumMs += ms
     s.latencyCount++

@@ -155,9 +155,10 @@ describe('live mode over a real WebSocket and worker', () => {
     await value(client.request('openCapture', { source: { kind: 'demo' } }))
     await value(client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'capture' }))
     expect(await client.request('play')).toMatchObject({ ok: false, error: { message: /live mode is on/ } })
-    expect(await client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'none' })).toMatchObject(
-      { ok: false, error: { message: /already on/ } },
-    )
+    expect(await client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'none' })).toMatchObject({
+      ok: false,
+      error: { message: /already on/ },
+    })
     expect(await push(client, blocks(noisy48k, 960, 5), null)).toEqual({ frames: 5, missingBlocks: 0 })
     await value(client.request('stopLive'))
     // Back to replay mode: the demo plays again.

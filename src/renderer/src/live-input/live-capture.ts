@@ -44,7 +44,7 @@ export interface LiveCaptureStats {
   sendErrors: number
   /** Dropouts the worklet reported. */
   dropouts: number
-  /** Audio captured so far by the context's clock, ms (frames sent × 20 ms plus the partial frame). */
+  /** Audio the frames sent cover on the context's clock, ms: from the first frame's first sample to the last's end. */
   capturedMs: number
 }
 
@@ -83,6 +83,8 @@ export class LiveCapture {
   private stopping: Promise<Result<{ recording: RecordingInfo | null }>> | null = null
   private readonly removeListeners: (() => void)[] = []
   private readonly emptyFar = new Float32Array(0)
+  /** Audio clock at the first frame's first sample. */
+  private firstFrame = -1
 
   private constructor(
     private readonly options: LiveCaptureStart,
@@ -233,7 +235,8 @@ export class LiveCapture {
     const capturedAtMs = epochNow() - behindMs
     this.stats.framesSent++
     this.stats.dropouts += frame.dropouts
-    this.stats.capturedMs = (frame.endFrame / rate) * 1000
+    if (this.firstFrame < 0) this.firstFrame = frame.endFrame - frame.near.length
+    this.stats.capturedMs = ((frame.endFrame - this.firstFrame) / rate) * 1000
     const pending = this.options.api.pushLive({
       sequence: frame.index,
       near: frame.near,

@@ -340,6 +340,8 @@ export function LivePanel() {
         <dd data-testid="live-rates">
           {shown ? `${shown.inputRateHz} / ${shown.outputRateHz} Hz` : rateHz !== null ? `${rateHz} Hz` : '–'}
         </dd>
+        <dt>Audio captured</dt>
+        <dd data-testid="live-captured">{stats ? `${(stats.capturedMs / 1000).toFixed(2)} s` : '–'}</dd>
         <dt>Frames sent / processed</dt>
         <dd>
           <span data-testid="live-frames-sent">{stats?.framesSent ?? 0}</span> /{' '}
@@ -376,7 +378,7 @@ export function LivePanel() {
               disabled={!api || isLive}
               onClick={() => void replayRecording()}
             >
-              Replay it
+              Open in replay mode
             </button>
           )}
         </div>
