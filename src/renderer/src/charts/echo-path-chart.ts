@@ -140,7 +140,7 @@ export function drawEchoPath(
   const font = Math.round(10 * ratio)
   const left = Math.round(34 * ratio)
   const right = width - Math.round(8 * ratio)
-  const top = Math.round(14 * ratio)
+  const top = Math.round(16 * ratio)
   const bottom = height - Math.round(16 * ratio)
   const plotWidth = Math.max(1, right - left)
   const plotHeight = Math.max(1, bottom - top)
@@ -187,7 +187,7 @@ export function drawEchoPath(
     ctx.fillText(scale === 'db' ? `${level}` : level === 0 ? '0' : level > 0 ? '+pk' : '−pk', left - 4 * ratio, y)
   }
 
-  // The taps, one vertical bar per pixel column.
+  // The taps: per pixel column the largest |h| (dB) as a light area, or the signed min … max (amplitude).
   const columns = width
   if (scratch.lo.length !== columns) {
     scratch.lo = new Float32Array(columns)
@@ -197,6 +197,7 @@ export function drawEchoPath(
   decimateTaps(reply.taps, xOf(reply.windowStartMs), pixelsPerTap, scratch.lo, scratch.hi)
   const peak = summary.peakAbs > 0 ? summary.peakAbs : 1
   ctx.fillStyle = colours.processed
+  ctx.globalAlpha = scale === 'db' ? 0.45 : 1
   for (let x = 0; x < columns; x++) {
     const lo = scratch.lo[x]!
     const hi = scratch.hi[x]!
@@ -210,6 +211,30 @@ export function drawEchoPath(
       const y2 = yOfAmplitude(lo / peak)
       ctx.fillRect(x, y1, 1, Math.max(1, y2 - y1))
     }
+  }
+  ctx.globalAlpha = 1
+  if (scale === 'db') {
+    // The energy envelope: mean h² over 1 ms blocks, dB re the strongest tap's h², as a line (the decay to read).
+    const block = Math.max(1, Math.round(reply.sampleRateHz / 1000))
+    const peakEnergy = peak * peak
+    ctx.strokeStyle = colours.processed
+    ctx.lineWidth = Math.max(1, 1.5 * ratio)
+    ctx.beginPath()
+    for (let from = 0, first = true; from < reply.taps.length; from += block) {
+      const to = Math.min(reply.taps.length, from + block)
+      let energy = 0
+      for (let i = from; i < to; i++) {
+        const x = reply.taps[i]!
+        if (Number.isFinite(x)) energy += x * x
+      }
+      const mean = energy / (to - from)
+      const x = xOf(reply.windowStartMs + ((from + to) / 2) * (1000 / reply.sampleRateHz))
+      const y = yOfDb(mean > 0 ? 10 * Math.log10(mean / peakEnergy) : FLOOR_DB)
+      if (first) ctx.moveTo(x, y)
+      else ctx.lineTo(x, y)
+      first = false
+    }
+    ctx.stroke()
   }
 
   // Markers: window start/end (accent), the set length when the engine rounded it (dashed), the bulk delay (far).
@@ -232,10 +257,14 @@ export function drawEchoPath(
   marker(summary.windowStartMs, colours.accent, 'window start', false, 0)
   marker(summary.windowEndMs, colours.accent, 'filter end', false, 0)
   if (reply.filterLength !== reply.effectiveLength) marker(summary.setEndMs, colours.muted, 'as set', true, 1)
-  if (Number.isFinite(reply.bulkDelayMs)) marker(reply.bulkDelayMs, colours.far, 'bulk delay', true, 2)
+  if (Number.isFinite(reply.bulkDelayMs)) marker(reply.bulkDelayMs, colours.far, 'bulk delay', false, 2)
 
   ctx.fillStyle = colours.canvasText
   ctx.textAlign = 'left'
   ctx.textBaseline = 'top'
-  ctx.fillText(scale === 'db' ? '|h| dB re peak' : 'h / peak', 2 * ratio, 1 * ratio)
+  ctx.fillText(
+    scale === 'db' ? '|h| and its 1 ms energy, dB re the strongest tap' : 'h / |strongest tap|',
+    left,
+    2 * ratio,
+  )
 }

@@ -170,7 +170,7 @@ export function EchoPathPanel() {
           </dd>
           <dt>Strongest tap</dt>
           <dd style={{ margin: 0 }}>{summary.peakMs === null ? '–' : ms(summary.peakMs)}</dd>
-          <dt>Energy in the last {Math.round(TAIL_FRACTION * 100)} %</dt>
+          <dt>Energy in the last {ms(summary.effectiveMs * TAIL_FRACTION, 0)}</dt>
           <dd data-testid="echo-path-tail" style={{ margin: 0 }}>
             {Number.isFinite(summary.tailEnergyDb) ? `${summary.tailEnergyDb.toFixed(1)} dB of the total` : '–'}
           </dd>

@@ -80,7 +80,7 @@ export function ListenPanel() {
         </label>
       </div>
       <div data-testid="ab-source" style={{ marginTop: 4 }}>
-        Hearing:{' '}
+        {status === 'playing' ? 'Hearing' : 'Selected'}:{' '}
         <strong style={{ color: source === 'original' ? 'var(--near)' : 'var(--processed)' }}>
           {source === 'original'
             ? 'A · near end as received (before AEC and noise reduction)'

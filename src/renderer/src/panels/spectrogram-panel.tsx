@@ -34,7 +34,7 @@ const HISTORY_COLUMNS = 2048
 const ROWS = SPECTROGRAM_FFT_SIZE / 2
 /** Most columns computed per animation frame per spectrogram; beyond that the backlog is skipped (fast replay). */
 const MAX_COLUMNS_PER_FRAME = 64
-const HEIGHT_CSS_PX = 200
+const HEIGHT_CSS_PX = 170
 const MIN_DB_CHOICES = [-150, -140, -130, -120, -110, -100, -90, -80, -70, -60, -50]
 const MAX_DB_CHOICES = [-70, -60, -50, -40, -30, -20, -10, 0]
 const LINEAR_TICKS_HZ = [0, 2000, 4000, 6000, 8000]
@@ -291,7 +291,13 @@ export function SpectrogramPanel({ rings = liveRings }: { rings?: LiveRings }) {
   return (
     <section className="panel" data-testid="spectrogram-panel">
       <header>
-        <h2>Spectrograms</h2>
+        <h2
+          title={`${SPECTROGRAM_FFT_SIZE}-point FFT (Hann), hop ${(SPECTROGRAM_HOP / rings.sampleRateHz) * 1000} ms, ${(
+            rings.sampleRateHz / SPECTROGRAM_FFT_SIZE
+          ).toFixed(2)} Hz per bin`}
+        >
+          Spectrograms
+        </h2>
         <label>
           Colours{' '}
           <select
@@ -336,21 +342,26 @@ export function SpectrogramPanel({ rings = liveRings }: { rings?: LiveRings }) {
             <option value="log">log</option>
           </select>
         </label>
-        <ColourBar map={map} minDb={minDb} maxDb={maxDb} />
       </header>
       <div style={{ display: 'flex', gap: 12 }}>
         {spectrogram(0, 'Before (near end as received)', 'spectrogram-near')}
         {spectrogram(1, 'After (processed)', 'spectrogram-processed')}
       </div>
-      <output
-        ref={readoutRef}
-        data-testid="spectrogram-readout"
-        className="muted"
-        style={{ display: 'block', fontVariantNumeric: 'tabular-nums', marginTop: 4 }}
-      />
-      <div className="muted" style={{ fontSize: 11 }}>
-        {SPECTROGRAM_FFT_SIZE}-point FFT (Hann), hop {(SPECTROGRAM_HOP / rings.sampleRateHz) * 1000} ms,{' '}
-        {(rings.sampleRateHz / SPECTROGRAM_FFT_SIZE).toFixed(2)} Hz per bin
+      <div className="row" style={{ marginTop: 4, flexWrap: 'nowrap' }}>
+        <output
+          ref={readoutRef}
+          data-testid="spectrogram-readout"
+          className="muted"
+          style={{
+            flex: 1,
+            minWidth: 0,
+            fontVariantNumeric: 'tabular-nums',
+            whiteSpace: 'nowrap',
+            overflow: 'hidden',
+            textOverflow: 'ellipsis',
+          }}
+        />
+        <ColourBar map={map} minDb={minDb} maxDb={maxDb} />
       </div>
     </section>
   )

@@ -18,7 +18,7 @@ const LANES: { track: Track; label: string; colour: 'near' | 'far' | 'processed'
   { track: 'far', label: 'Far end (reference)', colour: 'far' },
   { track: 'processed', label: 'Processed', colour: 'processed' },
 ]
-const HEIGHT_CSS_PX = 240
+const HEIGHT_CSS_PX = 180
 
 interface Buffers {
   min: Float32Array
