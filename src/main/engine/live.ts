@@ -540,7 +540,11 @@ export class LiveInput {
     return { frames: this.frames, missingBlocks: this.missingBlocks }
   }
 
-  /** Resamples a block (non-finite samples become 0) onto the end of its 16 kHz queue; returns the samples added. */
+  /**
+   * Resamples a block onto the end of its 16 kHz queue; returns the samples added. Non-finite samples become 0 and
+   * samples beyond full scale are clamped to ±1, as the WAV reader does: the recording gives back exactly the samples
+   * the pipeline took.
+   */
   private resampleInto(
     resampler: Resampler | null,
     block: Float32Array,
@@ -550,21 +554,18 @@ export class LiveInput {
     const length = Math.min(block.length, MAX_BLOCK_SAMPLES)
     let produced: number
     if (resampler === null) {
-      for (let i = 0; i < length; i++) {
-        const v = block[i]!
-        scratch[i] = v === v && v !== Infinity && v !== -Infinity ? v : 0
-      }
+      for (let i = 0; i < length; i++) scratch[i] = block[i]!
       produced = length
     } else produced = resampler.process(block, scratch, length)
-    if (which === 'near') {
-      produced = Math.min(produced, this.pendingNear.length - this.nearCount)
-      this.pendingNear.set(scratch.subarray(0, produced), this.nearCount)
-      this.nearCount += produced
-    } else {
-      produced = Math.min(produced, this.pendingFar.length - this.farCount)
-      this.pendingFar.set(scratch.subarray(0, produced), this.farCount)
-      this.farCount += produced
+    const queue = which === 'near' ? this.pendingNear : this.pendingFar
+    const at = which === 'near' ? this.nearCount : this.farCount
+    produced = Math.min(produced, queue.length - at)
+    for (let i = 0; i < produced; i++) {
+      const v = scratch[i]!
+      queue[at + i] = v !== v ? 0 : v > 1 ? 1 : v < -1 ? -1 : v // NaN → 0; ±Infinity → ±1
     }
+    if (which === 'near') this.nearCount += produced
+    else this.farCount += produced
     return produced
   }
 

@@ -9,7 +9,7 @@ import { startBridge, WS_PATH, type Bridge } from '../../../src/main/bridge'
 import { readWav } from '../../../src/main/capture'
 import { resampleSignal } from '../../../src/main/capture/audio'
 import type { LivePushReply, LiveStartReply, RecordingInfo, SessionState } from '../../../src/shared/contract'
-import { readWavFixture } from '../../helpers/signals'
+import { readWavFixture, whiteNoise } from '../../helpers/signals'
 import { Client } from '../ws-client'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -86,18 +86,18 @@ describe('live mode over a real WebSocket and worker', () => {
     expect(started.inputFrameSamples).toBe(960)
     expect(started.live).toMatchObject({ inputRateHz: 48000, frames: 0, missingBlocks: 0 })
     const firstBatch = client.batches.length
-    const near = blocks(noisy48k, 960, 400) // 8 s
+    const near = blocks(noisy48k, 960, 250) // 5 s
     const reply = await push(client, near, null)
     // 48 kHz → 16 kHz is an exact 3:1: every 960-sample block is one 320-sample frame.
-    expect(reply).toEqual({ frames: 400, missingBlocks: 0 })
+    expect(reply).toEqual({ frames: 250, missingBlocks: 0 })
     const stopped = await value<{ recording: RecordingInfo | null } & SessionState>(client.request('stopLive'))
     expect(stopped.recording).toBeNull()
     expect(stopped.live).toBeNull()
-    await client.until(() => tapFrames(client, firstBatch).frames >= 400)
+    await client.until(() => tapFrames(client, firstBatch).frames >= 250)
     const tap = tapFrames(client, firstBatch)
-    expect(tap.frames).toBe(400)
+    expect(tap.frames).toBe(250)
     expect(tap.batches.every((b) => b.sampleRateHz === 16000 && b.frameSamples === 320)).toBe(true)
-    // Contiguous frames 0…399.
+    // Contiguous frames 0…249.
     let next = 0
     for (const b of tap.batches.filter((b) => b.frameCount > 0)) {
       expect(b.fromFrame).toBe(next)
@@ -107,7 +107,7 @@ describe('live mode over a real WebSocket and worker', () => {
     const lastNear = tap.batches.at(-1)!.near
     expect(Math.max(...Array.from(lastNear, Math.abs))).toBeGreaterThan(0.005)
     // Noise attenuation over the second half (the noise floor is learnt by then).
-    const half = tap.attenuation.slice(200)
+    const half = tap.attenuation.slice(125)
     const meanDb = half.reduce((a, b) => a + b, 0) / half.length
     expect(meanDb).toBeGreaterThan(3)
   })
@@ -138,6 +138,53 @@ describe('live mode over a real WebSocket and worker', () => {
     await value(client.request('stopLive', { reason: 'test over' }))
   })
 
+  it('applies settings to the live pipeline at the next frame, a new frame duration included', async () => {
+    const client = await connect()
+    await value(client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'none' }))
+    // Steady noise (−40 dBFS): the noise reducer's attenuation is its strength's doing alone.
+    const near = blocks(whiteNoise(300 * 960, 0.01, 7), 960)
+    const startBatch = client.batches.length
+    await push(client, near.slice(0, 150), null)
+    const firstBatch = client.batches.length
+    // Strength 0: the noise reducer passes the signal through from the frame the reply names.
+    const reply = await value<{ effectiveFrame: number }>(client.request('configure', { noiseReductionStrength: 0 }))
+    expect(reply.effectiveFrame).toBe(150)
+    await push(
+      client,
+      near.slice(150, 200),
+      null,
+      near.slice(150, 200).map((_, k) => 150 + k),
+    )
+    // A cold change: 10 ms frames from now on; the pushed audio still adds up.
+    await value(client.request('configure', { audioChunkDurationMs: 10 }))
+    const last = await push(
+      client,
+      near.slice(200),
+      null,
+      near.slice(200).map((_, k) => 200 + k),
+    )
+    expect(last.frames).toBe(200 + 100 * 2)
+    await value(client.request('stopLive'))
+    await client.until(() => tapFrames(client, firstBatch).frames >= 250)
+    const after = tapFrames(client, firstBatch)
+    const strengthZero = after.batches.filter((b) => b.fromFrame >= 150 && b.frameMs === 20)
+    expect(strengthZero.length).toBeGreaterThan(0)
+    // Strength 0: the attenuation falls from the frame the reply named (the reducer's gain glides, no click) to 0.
+    const zero = strengthZero.flatMap((b) => Array.from(b.metrics.noiseAttenuationDb))
+    const before = client.batches
+      .slice(startBatch, firstBatch)
+      .flatMap((b) => Array.from(b.metrics.noiseAttenuationDb))
+      .slice(-50)
+    const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
+    expect(mean(before)).toBeGreaterThan(6)
+    expect(zero[0]).toBeLessThan(before.at(-1)! - 1)
+    expect(zero.slice(-15).every((db) => Math.abs(db) < 0.1)).toBe(true)
+    expect(after.batches.some((b) => b.events.some((e) => e.kind === 'config-applied'))).toBe(true)
+    const tenMs = after.batches.filter((b) => b.frameMs === 10)
+    expect(tenMs.reduce((n, b) => n + b.frameCount, 0)).toBe(200)
+    expect(tenMs.every((b) => b.frameSamples === 160)).toBe(true)
+  })
+
   it('refuses live commands out of order, with the reason, and the session keeps working', async () => {
     const client = await connect()
     const block = { sequence: 0, near: new Float32Array(960), far: new Float32Array(0) }
@@ -152,8 +199,13 @@ describe('live mode over a real WebSocket and worker', () => {
       ok: false,
       error: { code: 'invalid-request', message: /inputRateHz/ },
     })
-    await value(client.request('openCapture', { source: { kind: 'demo' } }))
-    await value(client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'capture' }))
+    const demo = await value<SessionState>(client.request('openCapture', { source: { kind: 'demo' } }))
+    // The far end of the demo pcap (G.711 packets), as the renderer will play it at 48 kHz.
+    const withFar = await value<LiveStartReply>(
+      client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'capture' }),
+    )
+    expect(withFar.farDescription).toContain('demo-call.pcap')
+    expect(Math.abs(withFar.farAudio!.length / 48 - demo.capture!.durationMs)).toBeLessThan(200)
     expect(await client.request('play')).toMatchObject({ ok: false, error: { message: /live mode is on/ } })
     expect(await client.request('startLive', { inputRateHz: 48000, outputRateHz: 48000, far: 'none' })).toMatchObject({
       ok: false,
