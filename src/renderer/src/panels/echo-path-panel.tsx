@@ -37,8 +37,9 @@ export function EchoPathPanel() {
   const playing = useWorkbench((s) => (s.session?.transport.playing ?? false) || s.session?.live != null)
   // Paused: the position (a seek changes the filter); playing: the polling covers it.
   const pausedAt = useWorkbench((s) => (s.session?.transport.playing ? -1 : (s.session?.transport.positionFrame ?? 0)))
-  const settings = useWorkbench((s) => s.session?.settings)
-  const capture = useWorkbench((s) => s.session?.capture ?? null)
+  // As strings: the session object is replaced on every state push (live mode pushes them periodically).
+  const settingsKey = useWorkbench((s) => (s.session ? JSON.stringify(s.session.settings) : ''))
+  const captureKey = useWorkbench((s) => `${s.session?.capture?.path ?? ''}|${s.session?.capture?.name ?? ''}`)
   const [status, setStatus] = useState<Status>({ kind: 'waiting' })
   const [scale, setScale] = useState<EchoPathScale>('db')
   const canvasRef = useRef<HTMLCanvasElement>(null)
@@ -81,7 +82,7 @@ export function EchoPathPanel() {
       cancelled = true
       if (timer !== null) clearInterval(timer)
     }
-  }, [api, playing, pausedAt, settings, capture])
+  }, [api, playing, pausedAt, settingsKey, captureKey])
 
   useFrameLoop(() => {
     const canvas = canvasRef.current

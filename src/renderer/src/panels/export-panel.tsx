@@ -68,9 +68,11 @@ export function ExportPanel() {
   const capture = useWorkbench((s) => s.session?.capture ?? null)
   const run = useWorkbench((s) => s.run)
   const setNotice = useWorkbench((s) => s.setNotice)
-  const [track, setTrack] = useState<AudioTrack>('processed')
+  const [chosenTrack, setTrack] = useState<AudioTrack>('processed')
   const [busy, setBusy] = useState<'audio' | 'report' | null>(null)
   const hasFar = capture?.far != null
+  // A capture without a far end has only the near-end tracks.
+  const track = !hasFar && (chosenTrack === 'far' || chosenTrack === 'all') ? 'processed' : chosenTrack
 
   const exportAudio = async (): Promise<void> => {
     if (!api) return
