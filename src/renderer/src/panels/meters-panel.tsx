@@ -1,61 +1,289 @@
 /**
- * The latest frame's metrics as numbers (the 10 Hz snapshot) and the session's health.
+ * Meters: the session's health in words (the engine's reasons, coloured by status), then bars with numbers for the
+ * echo canceller (ERLE, echo delay against the filter's span), the noise reducer (noise floor, attenuation), levels
+ * (input, SNR = input level − noise floor, far end, output), the processing time of each stage per frame against the
+ * frame's time budget, and the packet counts. Values follow the 10 Hz snapshot; processing times are averaged over
+ * the last second of frames from the metric rings, so they read steadily.
  */
-import { NETWORK_OUTCOMES } from '../../../shared/contract'
+import type { ReactNode } from 'react'
+import { SAMPLE_RATE_16K } from '../../../dsp/units'
+import type { FrameMetricName, HealthStatus } from '../../../shared/contract'
+import { metricRings, type MetricRings } from '../live/metric-rings'
 import { useWorkbench } from '../store'
+import { useMetricFeed } from './chart'
+import './meters-panel.css'
 
-function formatValue(value: number | undefined, digits = 1, unit = ''): string {
+/** Frames averaged for the processing times (1 s of 20 ms frames). */
+const TIMING_FRAMES = 50
+/** The processing-time bars span this share of the frame's time budget. */
+const TIMING_BAR_SHARE = 0.1
+/** Input below this is digital silence: no SNR. */
+const SILENCE_DB = -100
+/** A noise floor at or below this is the reducer's clamp, not an estimate. */
+const NO_FLOOR_DB = -119.5
+
+type Tone = 'ok' | 'warn' | 'danger' | 'accent'
+
+function formatValue(value: number | undefined, digits: number, unit: string): string {
   return value === undefined || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}${unit}`
 }
 
-export function MetersPanel() {
-  const snapshot = useWorkbench((s) => s.snapshot)
-  const values = snapshot?.values ?? {}
-  const outcome = values.networkOutcome !== undefined ? NETWORK_OUTCOMES[values.networkOutcome] : undefined
+function Meter({
+  label,
+  hint,
+  value,
+  text,
+  min,
+  max,
+  tone = 'accent',
+  testId,
+}: {
+  label: string
+  hint: string
+  value: number | undefined
+  text: string
+  min: number
+  max: number
+  tone?: Tone
+  testId?: string
+}) {
+  const fraction =
+    value === undefined || !Number.isFinite(value) ? 0 : Math.min(1, Math.max(0, (value - min) / (max - min)))
   return (
-    <section className="panel" data-testid="metrics">
+    <div className="meter" title={hint}>
+      <span className="meter-label">{label}</span>
+      <span className="meter-track">
+        <span className={`meter-fill tone-${tone}`} style={{ width: `${(100 * fraction).toFixed(1)}%` }} />
+      </span>
+      <span className="meter-value" data-testid={testId}>
+        {text}
+      </span>
+    </div>
+  )
+}
+
+function Group({ title, note, children }: { title: string; note?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="meter-group">
+      <div className="meter-group-title">
+        <span>{title}</span>
+        {note !== undefined && <span className="meter-note">{note}</span>}
+      </div>
+      {children}
+    </div>
+  )
+}
+
+const STATUS_CLASS: Record<HealthStatus, string> = {
+  healthy: 'status-healthy',
+  degraded: 'status-degraded',
+  unhealthy: 'status-unhealthy',
+}
+
+/** The health line: status and the engine's reasons (TapBatch.health, else the session's). */
+function HealthLine() {
+  const snapshotHealth = useWorkbench((s) => s.snapshot?.health)
+  const sessionHealth = useWorkbench((s) => s.session?.health)
+  const health = snapshotHealth ?? sessionHealth
+  if (!health)
+    return (
+      <div className="health" data-status="none">
+        <span data-testid="metric-health">–</span>
+        <span className="muted"> no frames yet</span>
+      </div>
+    )
+  return (
+    <div className={`health health-${health.status}`} data-status={health.status} role="status">
+      <div data-testid="metric-health">
+        <strong className={STATUS_CLASS[health.status]}>{health.status}</strong>
+        {health.reasons.length > 0 && <span className={STATUS_CLASS[health.status]}>: </span>}
+        {health.reasons.map((reason, i) => (
+          <span key={i} className="health-reason">
+            {i > 0 && <span className="health-separator">; </span>}
+            {reason}
+          </span>
+        ))}
+      </div>
+      {health.reasons.length === 0 && <span className="muted">no problems detected</span>}
+    </div>
+  )
+}
+
+const STAGES: { metric: FrameMetricName; label: string; hint: string }[] = [
+  { metric: 'networkUs', label: 'Network', hint: 'jitter buffer, PLC, µ-law decode and resampling' },
+  { metric: 'echoUs', label: 'Echo canceller', hint: 'adaptive filter, delay estimation, residual suppression' },
+  { metric: 'noiseUs', label: 'Noise reducer', hint: 'noise floor tracking and spectral gain' },
+  { metric: 'framingUs', label: 'Framing', hint: 're-framing to the output frame size' },
+]
+
+export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
+  useMetricFeed(rings)
+  const snapshot = useWorkbench((s) => s.snapshot)
+  const settings = useWorkbench((s) => s.session?.settings)
+  const frameMs = useWorkbench((s) => s.session?.transport.frameMs ?? 20)
+  const values = snapshot?.values ?? {}
+
+  const erle = values.erleDb
+  const echoDelay = values.echoDelayMs
+  const filterMs = settings ? (settings.echoFilterLengthTaps * 1000) / SAMPLE_RATE_16K : undefined
+  const maxDelayMs = settings?.echoMaxBulkDelayMs ?? 400
+  const input = values.inputLevelDb
+  const floor = values.noiseFloorDb
+  // No SNR on a silent input or before the noise floor has an estimate (it starts at the −120 dBFS clamp).
+  const snr =
+    input !== undefined && floor !== undefined && input > SILENCE_DB && floor > NO_FLOOR_DB ? input - floor : undefined
+  const budgetUs = frameMs * 1000
+  const timings = STAGES.map((stage) => ({ ...stage, us: rings.meanLatest(stage.metric, TIMING_FRAMES) }))
+  const totalUs = timings.reduce((sum, t) => sum + (Number.isFinite(t.us) ? t.us : 0), 0)
+  const hasTimings = timings.some((t) => Number.isFinite(t.us))
+  const concealed = rings.totals[2] ?? 0
+  const lossRate = values.lossRate
+  const doubleTalk = values.doubleTalk === 1
+
+  return (
+    <section className="panel meters" data-testid="metrics">
       <header>
-        <h2>Live metrics</h2>
+        <h2>Meters</h2>
+        <span className="muted">
+          frame <span data-testid="metric-frame">{snapshot?.frame ?? '–'}</span>
+          {snapshot && ` · ${((snapshot.frame * frameMs) / 1000).toFixed(2)} s`}
+          {snapshot && snapshot.configApplied > 0 && ` · ${snapshot.configApplied} settings changes applied`}
+        </span>
       </header>
-      <dl style={{ display: 'grid', gridTemplateColumns: 'max-content auto', gap: '2px 16px', margin: 0 }}>
-        <dt>Frame</dt>
-        <dd data-testid="metric-frame">{snapshot?.frame ?? '–'}</dd>
-        <dt>Health</dt>
-        <dd data-testid="metric-health">
-          {snapshot
-            ? `${snapshot.health.status}${snapshot.health.reasons.length ? `: ${snapshot.health.reasons.join('; ')}` : ''}`
-            : '–'}
-        </dd>
-        <dt>ERLE</dt>
-        <dd data-testid="metric-erle">{formatValue(values.erleDb, 1, ' dB')}</dd>
-        <dt>Echo delay</dt>
-        <dd>{formatValue(values.echoDelayMs, 1, ' ms')}</dd>
-        <dt>Noise attenuation</dt>
-        <dd data-testid="metric-noise">{formatValue(values.noiseAttenuationDb, 1, ' dB')}</dd>
-        <dt>Jitter</dt>
-        <dd>{formatValue(values.jitterMs, 1, ' ms')}</dd>
-        <dt>Buffer delay / target</dt>
-        <dd>
-          {formatValue(values.bufferDelayMs, 0)} / {formatValue(values.targetDelayMs, 0, ' ms')}
-        </dd>
-        <dt>Packets lost / late</dt>
-        <dd>
-          {snapshot?.lostPackets ?? 0} / {snapshot?.latePackets ?? 0} · last frame {outcome ?? '–'}
-        </dd>
-        <dt>Levels in / far / out</dt>
-        <dd>
-          {formatValue(values.inputLevelDb, 0)} / {formatValue(values.farLevelDb, 0)} /{' '}
-          {formatValue(values.outputLevelDb, 0, ' dBFS')}
-        </dd>
-        <dt>Latency</dt>
-        <dd>{formatValue(values.latencyTotalMs, 0, ' ms')}</dd>
-        <dt>Stage time (network / echo / noise)</dt>
-        <dd>
-          {formatValue(values.networkUs, 0)} / {formatValue(values.echoUs, 0)} / {formatValue(values.noiseUs, 0, ' µs')}
-        </dd>
-        <dt>Settings applied</dt>
-        <dd>{snapshot?.configApplied ?? 0}</dd>
-      </dl>
+      <HealthLine />
+
+      <Group
+        title="Echo"
+        note={
+          <>
+            {doubleTalk && <span className="chip">double talk</span>}
+            {filterMs !== undefined && `filter spans ${filterMs.toFixed(0)} ms`}
+          </>
+        }
+      >
+        <Meter
+          label="ERLE"
+          hint="Echo return loss enhancement: how much of the echo the canceller removes (higher is better; ≥ 20 dB is good)"
+          value={erle}
+          text={formatValue(erle, 1, ' dB')}
+          min={0}
+          max={50}
+          tone={erle === undefined ? 'accent' : erle >= 20 ? 'ok' : erle >= 10 ? 'warn' : 'danger'}
+          testId="metric-erle"
+        />
+        <Meter
+          label="Echo delay"
+          hint={`Estimated far-to-near bulk delay (searched up to ${maxDelayMs} ms, echoMaxBulkDelayMs)`}
+          value={echoDelay}
+          text={formatValue(echoDelay, 1, ' ms')}
+          min={0}
+          max={maxDelayMs}
+          testId="metric-echo-delay"
+        />
+      </Group>
+
+      <Group title="Noise">
+        <Meter
+          label="Noise floor"
+          hint="The noise reducer's tracked noise floor, dBFS"
+          value={floor}
+          text={formatValue(floor, 1, ' dBFS')}
+          min={-100}
+          max={-20}
+          tone={floor !== undefined && floor > -45 ? 'warn' : 'accent'}
+          testId="metric-noise-floor"
+        />
+        <Meter
+          label="Attenuation"
+          hint="Noise reducer: input over output power of the frame, dB"
+          value={values.noiseAttenuationDb}
+          text={formatValue(values.noiseAttenuationDb, 1, ' dB')}
+          min={0}
+          max={30}
+          testId="metric-noise"
+        />
+      </Group>
+
+      <Group title="Levels" note="SNR = input level − noise floor">
+        <Meter
+          label="Input"
+          hint="Near end entering the echo canceller, dBFS"
+          value={input}
+          text={formatValue(input, 1, ' dBFS')}
+          min={-80}
+          max={0}
+          tone={input !== undefined && input > -3 ? 'danger' : 'accent'}
+          testId="metric-input-level"
+        />
+        <Meter
+          label="SNR"
+          hint="Input level minus the tracked noise floor, dB: how far the near end stands above the noise (– while the input is silent)"
+          value={snr}
+          text={formatValue(snr, 1, ' dB')}
+          min={0}
+          max={60}
+          tone={snr === undefined ? 'accent' : snr >= 20 ? 'ok' : snr >= 10 ? 'warn' : 'danger'}
+          testId="metric-snr"
+        />
+        <Meter
+          label="Far end"
+          hint="Far-end reference (what the speaker plays), dBFS"
+          value={values.farLevelDb}
+          text={formatValue(values.farLevelDb, 1, ' dBFS')}
+          min={-80}
+          max={0}
+        />
+        <Meter
+          label="Output"
+          hint="Processed near end, dBFS"
+          value={values.outputLevelDb}
+          text={formatValue(values.outputLevelDb, 1, ' dBFS')}
+          min={-80}
+          max={0}
+        />
+      </Group>
+
+      <Group
+        title="Processing time per frame"
+        note={
+          <span data-testid="metric-processing-total">
+            {hasTimings
+              ? `${totalUs.toFixed(0)} µs = ${((100 * totalUs) / budgetUs).toFixed(1)} % of ${frameMs} ms`
+              : '–'}
+          </span>
+        }
+      >
+        {timings.map((t) => (
+          <Meter
+            key={t.metric}
+            label={t.label}
+            hint={`${t.hint}; mean over the last ${TIMING_FRAMES} frames; the bar spans ${100 * TIMING_BAR_SHARE} % of the ${frameMs} ms frame`}
+            value={t.us}
+            text={Number.isFinite(t.us) ? `${t.us.toFixed(0)} µs · ${((100 * t.us) / budgetUs).toFixed(1)} %` : '–'}
+            min={0}
+            max={budgetUs * TIMING_BAR_SHARE}
+            tone={t.us > budgetUs * 0.5 ? 'danger' : t.us > budgetUs * TIMING_BAR_SHARE ? 'warn' : 'accent'}
+            testId={`metric-time-${t.metric.replace(/Us$/, '')}`}
+          />
+        ))}
+      </Group>
+
+      <Group
+        title="Packets"
+        note={lossRate !== undefined && Number.isFinite(lossRate) ? `loss ${(100 * lossRate).toFixed(2)} %` : undefined}
+      >
+        <div className="counts">
+          <span>
+            lost <strong data-testid="metric-lost">{snapshot?.lostPackets ?? 0}</strong>
+          </span>
+          <span>
+            late <strong data-testid="metric-late">{snapshot?.latePackets ?? 0}</strong>
+          </span>
+          <span>
+            concealed frames <strong data-testid="metric-concealed">{concealed}</strong>
+          </span>
+        </div>
+      </Group>
     </section>
   )
 }
