@@ -9,6 +9,7 @@ import { APP_NAME } from '../../shared/contract'
 import { EchoPathPanel } from './panels/echo-path-panel'
 import { ExportPanel } from './panels/export-panel'
 import { LatencyPanel } from './panels/latency-panel'
+import { ListenPanel } from './panels/listen-panel'
 import { LivePanel } from './panels/live-panel'
 import { MetersPanel } from './panels/meters-panel'
 import { NetworkPanel } from './panels/network-panel'
@@ -91,6 +92,7 @@ export function App() {
           <TuningPanel />
           <EchoPathPanel />
           <LivePanel />
+          <ListenPanel />
           <ExportPanel />
         </div>
       </div>

@@ -9,7 +9,6 @@
 import { useState } from 'react'
 import { AUDIO_TRACKS, type AudioTrack, type FileReply } from '../../../shared/contract'
 import { useWorkbench } from '../store'
-import { ListenPanel } from './listen-panel'
 
 const TRACK_LABELS: Record<AudioTrack, string> = {
   processed: 'processed near end',
@@ -113,7 +112,6 @@ export function ExportPanel() {
   const disabled = !api || capture === null || busy !== null
   return (
     <>
-      <ListenPanel />
       <section className="panel" data-testid="export-panel" aria-busy={busy !== null}>
         <header>
           <h2>Export</h2>
