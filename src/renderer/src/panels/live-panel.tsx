@@ -73,6 +73,7 @@ export function LivePanel() {
   const [recording, setRecording] = useState<RecordingInfo | null>(null)
   const [stats, setStats] = useState<LiveCaptureStats | null>(null)
   const [rateHz, setRateHz] = useState<number | null>(null)
+  const [farPlaying, setFarPlaying] = useState<string | null>(null)
   const captureRef = useRef<LiveCapture | null>(null)
   /** The engine has reported this live session (so its disappearing means the engine ended it). */
   const seenLive = useRef(false)
@@ -161,6 +162,7 @@ export function LivePanel() {
       })
       captureRef.current = capture
       setRateHz(capture.sampleRateHz)
+      setFarPlaying(capture.reply.farDescription)
       setPhase('live')
       refreshDevices() // labels are readable once the microphone is allowed
     } catch (error) {
@@ -340,6 +342,8 @@ export function LivePanel() {
         <dd data-testid="live-rates">
           {shown ? `${shown.inputRateHz} / ${shown.outputRateHz} Hz` : rateHz !== null ? `${rateHz} Hz` : '–'}
         </dd>
+        <dt>Far end playing</dt>
+        <dd data-testid="live-far-playing">{farPlaying ?? '–'}</dd>
         <dt>Audio captured</dt>
         <dd data-testid="live-captured">{stats ? `${(stats.capturedMs / 1000).toFixed(2)} s` : '–'}</dd>
         <dt>Frames sent / processed</dt>
