@@ -403,6 +403,11 @@ export class LiveInput {
     return new Pipeline({ ...settings, jitterBufferEnabled: false })
   }
 
+  /** Group delay of the microphone's resampler to 16 kHz, ms (0 at 16 kHz). */
+  get nearResamplerDelayMs(): number {
+    return this.nearResampler?.delayMs ?? 0
+  }
+
   get isRecording(): boolean {
     return this.recorder !== null
   }
@@ -441,8 +446,8 @@ export class LiveInput {
     const given = request.capturedAtMs
     const capturedMs = given !== undefined && Math.abs(doneMs - given) < 60_000 ? given : arrivedMs
     const latency = this.pipeline.metrics.latency
-    const resamplerMs = this.nearResampler?.delayMs ?? 0
-    const algorithmicMs = resamplerMs + latency.echoMs + latency.noiseMs + (this.nearCount * 1000) / SAMPLE_RATE_HZ
+    const algorithmicMs =
+      this.nearResamplerDelayMs + latency.echoMs + latency.noiseMs + (this.nearCount * 1000) / SAMPLE_RATE_HZ
     this.addLatency(Math.max(0, doneMs - capturedMs) + algorithmicMs)
     const now = this.host.clock()
     if (now - this.lastBatchMs >= BATCH_INTERVAL_MS && this.tap.pendingFrames > 0) {
