@@ -44,7 +44,7 @@ export const benches: Bench[] = [
     frameMs: 20,
     setup() {
       const fixture = readWavFixture('live-noisy-speech-16k.wav')
-      const near = resampleSignal(fixture.samples, fixture.sampleRateHz, 48000)
+      const near = Float32Array.from(resampleSignal(fixture.samples, fixture.sampleRateHz, 48000))
       const far = near.map((_, i) => 0.5 * near[(i + 24000) % near.length]!)
       const input = liveInput()
       const frames = 50
