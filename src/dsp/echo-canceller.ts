@@ -254,6 +254,8 @@ class MdfFilter {
   /** Proportionate step per partition (sums to ~1), and the foreground's partition energies (tail model). */
   private readonly proportion: Float64Array
   readonly partitionEnergy: Float64Array
+  /** This block's step factor per partition: p_j, 0 for the partition constrained this block (scratch). */
+  private readonly partitionStep: Float64Array
   private blockCount = 0
   /** Consecutive blocks of digitally silent far end (beyond `partitions`, filtering is skipped). */
   private silentBlocks = 0
@@ -290,6 +292,7 @@ class MdfFilter {
     this.farPower = new Float64Array(this.bins)
     this.proportion = new Float64Array(partitions)
     this.partitionEnergy = new Float64Array(partitions)
+    this.partitionStep = new Float64Array(partitions)
     this.reset()
   }
 
@@ -313,7 +316,8 @@ class MdfFilter {
       this.foregroundTime.byteLength +
       this.farPower.byteLength +
       this.proportion.byteLength +
-      this.partitionEnergy.byteLength
+      this.partitionEnergy.byteLength +
+      this.partitionStep.byteLength
     )
   }
 
@@ -546,58 +550,90 @@ class MdfFilter {
       this.constrain(constrained)
     }
     // Bin by bin over the partitions (sums stay in registers): W_j += p_j·step·X_j*·E, then the next block's output
-    // parts Σ_{j≥1} X_{j−1}·W_j of both paths and its normalization Σ_{j≥1} p_j·|X_{j−1}|².
+    // parts Σ_{j≥1} X_{j−1}·W_j of both paths and its normalization Σ_{j≥1} p_j·|X_{j−1}|². The constrained
+    // partition (already updated) gets a zero step: adding 0 leaves its weights as they are, without a branch.
     const nb = this.nextBackground
     const nf = this.nextForeground
     const power = this.nextPower
-    for (let k = 0; k < K; k++) {
-      const i = 2 * k
-      const er = E[i]!
-      const ei = E[i + 1]!
-      const stepK = step ? step[k]! : 0
-      let xr = X[offsets[0]! + i]!
-      let xi = X[offsets[0]! + i + 1]!
-      if (stepK !== 0 && constrained !== 0) {
-        const s = proportion[0]! * stepK
+    const u = this.partitionStep
+    for (let j = 0; j < M; j++) u[j] = j === constrained ? 0 : proportion[j]!
+    const S2 = 2 * K
+    const o0 = offsets[0]!
+    if (step) {
+      const u0 = u[0]!
+      for (let k = 0; k < K; k++) {
+        const i = 2 * k
+        const er = E[i]!
+        const ei = E[i + 1]!
+        const stepK = step[k]!
+        let xr = X[o0 + i]!
+        let xi = X[o0 + i + 1]!
+        const s0 = u0 * stepK
         // X*·E = (xr er + xi ei) + j(xr ei − xi er)
-        Wb[i] = Wb[i]! + s * (xr * er + xi * ei)
-        Wb[i + 1] = Wb[i + 1]! + s * (xr * ei - xi * er)
-      }
-      let br = 0
-      let bi = 0
-      let fr = 0
-      let fi = 0
-      let pk = 0
-      for (let j = 1; j < M; j++) {
-        const pr = xr
-        const pi = xi
-        const xa = offsets[j]!
-        xr = X[xa + i]!
-        xi = X[xa + i + 1]!
-        const w = j * 2 * K + i
-        const p = proportion[j]!
-        let wr = Wb[w]!
-        let wi = Wb[w + 1]!
-        if (stepK !== 0 && j !== constrained) {
-          const s = p * stepK
-          wr += s * (xr * er + xi * ei)
-          wi += s * (xr * ei - xi * er)
+        Wb[i] = Wb[i]! + s0 * (xr * er + xi * ei)
+        Wb[i + 1] = Wb[i + 1]! + s0 * (xr * ei - xi * er)
+        let br = 0
+        let bi = 0
+        let fr = 0
+        let fi = 0
+        let pk = 0
+        for (let j = 1, w = S2 + i; j < M; j++, w += S2) {
+          const pr = xr
+          const pi = xi
+          const xa = offsets[j]! + i
+          xr = X[xa]!
+          xi = X[xa + 1]!
+          const s = u[j]! * stepK
+          const wr = Wb[w]! + s * (xr * er + xi * ei)
+          const wi = Wb[w + 1]! + s * (xr * ei - xi * er)
           Wb[w] = wr
           Wb[w + 1] = wi
+          const gr = Wf[w]!
+          const gi = Wf[w + 1]!
+          br += pr * wr - pi * wi
+          bi += pr * wi + pi * wr
+          fr += pr * gr - pi * gi
+          fi += pr * gi + pi * gr
+          pk += proportion[j]! * (pr * pr + pi * pi)
         }
-        const gr = Wf[w]!
-        const gi = Wf[w + 1]!
-        br += pr * wr - pi * wi
-        bi += pr * wi + pi * wr
-        fr += pr * gr - pi * gi
-        fi += pr * gi + pi * gr
-        pk += p * (pr * pr + pi * pi)
+        nb[i] = br
+        nb[i + 1] = bi
+        nf[i] = fr
+        nf[i + 1] = fi
+        power[k] = pk
       }
-      nb[i] = br
-      nb[i + 1] = bi
-      nf[i] = fr
-      nf[i + 1] = fi
-      power[k] = pk
+    } else {
+      for (let k = 0; k < K; k++) {
+        const i = 2 * k
+        let xr = X[o0 + i]!
+        let xi = X[o0 + i + 1]!
+        let br = 0
+        let bi = 0
+        let fr = 0
+        let fi = 0
+        let pk = 0
+        for (let j = 1, w = S2 + i; j < M; j++, w += S2) {
+          const pr = xr
+          const pi = xi
+          const xa = offsets[j]! + i
+          xr = X[xa]!
+          xi = X[xa + 1]!
+          const wr = Wb[w]!
+          const wi = Wb[w + 1]!
+          const gr = Wf[w]!
+          const gi = Wf[w + 1]!
+          br += pr * wr - pi * wi
+          bi += pr * wi + pi * wr
+          fr += pr * gr - pi * gi
+          fi += pr * gi + pi * gr
+          pk += proportion[j]! * (pr * pr + pi * pi)
+        }
+        nb[i] = br
+        nb[i + 1] = bi
+        nf[i] = fr
+        nf[i + 1] = fi
+        power[k] = pk
+      }
     }
     this.blockCount++
   }
@@ -1866,8 +1902,8 @@ export class EchoCanceller {
       const ep = Ep[k >> 1]! + 1e-20
       let r = this.leak * Yp[k >> 1]!
       if (r > 0.5 * ep) r = 0.5 * ep
-      let mu = Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep)
-      if (mu < minStep) mu = minStep
+      // (Math.max, not a conditional assignment: a phi of a computed and a loaded number makes V8 box the doubles)
+      const mu = Math.max(Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep), minStep)
       step[k] = mu / (power[k]! + floor)
     }
   }
