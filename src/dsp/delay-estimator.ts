@@ -286,6 +286,8 @@ export class DelayEstimator {
   private hopsSinceSearch = 0
   /** Weighted cross-spectrum and its lags (scratch), and the correlation over all lags (partitions·P + 1). */
   private readonly weighted = new Float64Array(2 * BINS)
+  /** SCOT normalization per band bin (scratch of search()). */
+  private readonly bandNorm = new Float64Array(BINS)
   private readonly lagScratch = new Float64Array(FFT_SIZE)
   private readonly correlation: Float32Array
   /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
@@ -341,6 +343,7 @@ export class DelayEstimator {
       this.farPower.byteLength +
       this.nearPower.byteLength +
       this.weighted.byteLength +
+      this.bandNorm.byteLength +
       this.lagScratch.byteLength +
       this.correlation.byteLength +
       this.recent.byteLength +
@@ -414,6 +417,10 @@ export class DelayEstimator {
     let boxcarNear = this.boxcarNear
     let boxcarFar = this.boxcarFar
     let boxcarCount = this.boxcarCount
+    let pickPhase = this.pickPhase
+    let blockFill = this.blockFill
+    const farBlock = this.farBlock
+    const nearBlock = this.nearBlock
     for (let i = 0; i < length; i++) {
       let n = near[i]!
       let f = far[i]!
@@ -448,16 +455,18 @@ export class DelayEstimator {
       fz1 = yf2
       boxcarNear = boxcarFar = 0
       boxcarCount = 0
-      this.pickPhase ^= 1
-      if (this.pickPhase === 0) continue
-      this.farBlock[PARTITION + this.blockFill] = yf2
-      this.nearBlock[PARTITION + this.blockFill] = yn2
+      pickPhase ^= 1
+      if (pickPhase === 0) continue
+      farBlock[PARTITION + blockFill] = yf2
+      nearBlock[PARTITION + blockFill] = yn2
       this.time++
-      if (++this.blockFill === PARTITION) {
+      if (++blockFill === PARTITION) {
         this.hop()
-        this.blockFill = 0
+        blockFill = 0
       }
     }
+    this.pickPhase = pickPhase
+    this.blockFill = blockFill
     this.boxcarNear = boxcarNear
     this.boxcarFar = boxcarFar
     this.boxcarCount = boxcarCount
@@ -512,18 +521,22 @@ export class DelayEstimator {
     const Y = this.nearSpectrum
     const X = this.farSpectra
     const S = this.cross
-    for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
+    const nearPower = this.nearPower
+    const farPower = this.farPower
+    const low = BAND_LOW_BIN
+    const high = BAND_HIGH_BIN
+    for (let k = low; k <= high; k++) {
       const yr = Y[2 * k]!
       const yi = Y[2 * k + 1]!
       const xr = X[farAt + 2 * k]!
       const xi = X[farAt + 2 * k + 1]!
-      this.nearPower[k] = lambda * this.nearPower[k]! + gain * (yr * yr + yi * yi)
-      this.farPower[k] = lambda * this.farPower[k]! + gain * (xr * xr + xi * xi)
+      nearPower[k] = lambda * nearPower[k]! + gain * (yr * yr + yi * yi)
+      farPower[k] = lambda * farPower[k]! + gain * (xr * xr + xi * xi)
     }
-    for (let j = 0; j < parts; j++) {
-      const xAt = ((this.farHead + j) % parts) * 2 * BINS
-      const sAt = j * 2 * BINS
-      for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
+    const spectrum = 2 * BINS
+    for (let j = 0, xAt = farAt; j < parts; j++) {
+      const sAt = j * spectrum
+      for (let k = low; k <= high; k++) {
         const yr = Y[2 * k]!
         const yi = Y[2 * k + 1]!
         const xr = X[xAt + 2 * k]!
@@ -532,6 +545,8 @@ export class DelayEstimator {
         S[sAt + 2 * k] = lambda * S[sAt + 2 * k]! + gain * (yr * xr + yi * xi)
         S[sAt + 2 * k + 1] = lambda * S[sAt + 2 * k + 1]! + gain * (yi * xr - yr * xi)
       }
+      xAt += spectrum
+      if (xAt === parts * spectrum) xAt = 0 // ring: partition j + 1 is the next slot
     }
     // Search every hop until stable (after a few hops: a coherence of few averages is meaningless), then every 4th
     // hop (256 ms): the delay moves slowly.
@@ -548,19 +563,26 @@ export class DelayEstimator {
     const S = this.cross
     const G = this.weighted
     const r = this.correlation
+    const norm = this.bandNorm
+    const low = BAND_LOW_BIN
+    const high = BAND_HIGH_BIN
+    // SCOT: S / sqrt(Pxx·Pyy); ×√2 because only P of the 2P far samples meet the near block.
+    for (let k = low; k <= high; k++) {
+      norm[k] = Math.SQRT2 / (Math.sqrt(this.farPower[k]! * this.nearPower[k]!) + 1e-20)
+    }
     G.fill(0)
+    // Valid lags of each partition: 0…P (P is the next partition's 0); scale the IDFT's 1/N back to a band mean.
+    const scale = FFT_SIZE / (high - low + 1) / 2
+    const lags = this.lagScratch
     for (let j = 0; j < parts; j++) {
       const sAt = j * 2 * BINS
-      for (let k = BAND_LOW_BIN; k <= BAND_HIGH_BIN; k++) {
-        // SCOT: S / sqrt(Pxx·Pyy); ×√2 because only P of the 2P far samples meet the near block.
-        const norm = Math.SQRT2 / (Math.sqrt(this.farPower[k]! * this.nearPower[k]!) + 1e-20)
-        G[2 * k] = S[sAt + 2 * k]! * norm
-        G[2 * k + 1] = S[sAt + 2 * k + 1]! * norm
+      for (let k = low; k <= high; k++) {
+        const n = norm[k]!
+        G[2 * k] = S[sAt + 2 * k]! * n
+        G[2 * k + 1] = S[sAt + 2 * k + 1]! * n
       }
-      this.fft.inverse(G, this.lagScratch)
-      // Valid lags of this partition: 0…P (P is the next partition's 0); scale the IDFT's 1/N back to a band mean.
-      const scale = FFT_SIZE / (BAND_HIGH_BIN - BAND_LOW_BIN + 1) / 2
-      for (let i = 0; i <= P; i++) r[j * P + i] = this.lagScratch[i]! * scale
+      this.fft.inverse(G, lags)
+      for (let i = 0; i <= P; i++) r[j * P + i] = lags[i]! * scale
     }
     const count = parts * P + 1
     let best = 0
