@@ -16,6 +16,7 @@ import {
   planChange,
   settingGroups,
   sliderRange,
+  sliderStep,
   splitEnvErrors,
   tapsToMs,
   type Clock,
@@ -294,5 +295,16 @@ describe('PatchThrottle', () => {
     expect(sent).toEqual([{ jitterBufferMinMs: 60 }, { jitterBufferMaxMs: 300, jitterBufferMinMs: 70 }])
     clock.advance(200)
     expect(sent).toHaveLength(2)
+  })
+})
+
+describe('sliderStep', () => {
+  it('keeps the schema step on its grid and a fine step off it, so the browser does not snap a typed value', () => {
+    const echo = sliderRange('echoFilterLengthTaps', DEFAULT_SETTINGS)!
+    expect(sliderStep(echo, 1024, true)).toBe(128)
+    expect(sliderStep(echo, 1100, true)).toBe(1)
+    const strength = sliderRange('noiseReductionStrength', DEFAULT_SETTINGS)!
+    expect(sliderStep(strength, 0.35, false)).toBe(0.05)
+    expect(sliderStep(strength, 0.33, false)).toBe('any')
   })
 })

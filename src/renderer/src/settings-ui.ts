@@ -322,3 +322,14 @@ export function splitEnvErrors(message: string): string[] {
     .map((part) => part.trim())
     .filter((part) => part !== '')
 }
+
+/**
+ * The range input's step for a value: the schema's step when the value is on its grid (min + k·step), else 1 for an
+ * integer and 'any' for a number, so that a typed value off the grid (ECHO_FILTER_LENGTH=1100 with a 128-tap step)
+ * is shown where it is instead of being snapped by the browser.
+ */
+export function sliderStep(range: SliderRange, value: number, integer: boolean): number | 'any' {
+  const steps = (value - range.min) / range.step
+  if (Math.abs(steps - Math.round(steps)) < 1e-9) return range.step
+  return integer ? 1 : 'any'
+}

@@ -14,9 +14,9 @@ export function replayPositionMs(transport: TransportState, snapshotFrame: numbe
   return Math.min(transport.durationMs, (snapshotFrame + 1) * transport.frameMs)
 }
 
-/** m:ss.t (tenths), e.g. 0:07.3, 12:00.0; negative or non-finite values read 0:00.0. */
+/** m:ss.t (rounded to tenths), e.g. 0:07.3, 12:00.0; negative or non-finite values read 0:00.0. */
 export function formatClock(ms: number): string {
-  const tenths = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 100) : 0
+  const tenths = Number.isFinite(ms) && ms > 0 ? Math.round(ms / 100) : 0
   const minutes = Math.floor(tenths / 600)
   const seconds = (tenths % 600) / 10
   return `${minutes}:${seconds < 10 ? '0' : ''}${seconds.toFixed(1)}`
