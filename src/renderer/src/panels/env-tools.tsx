@@ -4,7 +4,7 @@
  * all; its errors, by line, in the banner and listed here), and compare with the service's current .env: the file is
  * read without applying it (previewEnv) and shown against the tuned settings, to apply or to leave.
  */
-import { useState, type ChangeEvent } from 'react'
+import { Fragment, useState, type ChangeEvent } from 'react'
 import type { EnvLineIssue, PreviewEnvReply } from '../../../shared/contract'
 import { diffSettings, settingSpec, type PipelineSettings } from '../../../shared/config'
 import { formatSetting, splitEnvErrors } from '../settings-ui'
@@ -186,6 +186,25 @@ export function EnvTools({ settings, applySettings, recordExternal }: EnvToolsPr
   )
 }
 
+/** A .env name that may break after its underscores in a narrow column. */
+export function EnvName({ name }: { name: string }) {
+  const parts = name.split('_')
+  return (
+    <code>
+      {parts.map((part, index) => (
+        <Fragment key={index}>
+          {part}
+          {index < parts.length - 1 && (
+            <>
+              _<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </code>
+  )
+}
+
 function IssueList({ issues }: { issues: EnvLineIssue[] }) {
   if (issues.length === 0) return null
   return (
@@ -240,10 +259,16 @@ function EnvComparison({
             {diff.map((change) => (
               <tr key={change.key} data-testid={`env-compare-${change.key}`}>
                 <td title={settingSpec(change.key).description}>
-                  {settingSpec(change.key).label} <code>{change.envName}</code>
+                  {settingSpec(change.key).label}
+                  <br />
+                  <EnvName name={change.envName} />
                 </td>
-                <td data-testid="env-compare-service">{formatSetting(change.key, change.to)}</td>
-                <td data-testid="env-compare-tuned">{formatSetting(change.key, change.from)}</td>
+                <td className="tuning-values" data-testid="env-compare-service">
+                  {formatSetting(change.key, change.to)}
+                </td>
+                <td className="tuning-values" data-testid="env-compare-tuned">
+                  {formatSetting(change.key, change.from)}
+                </td>
               </tr>
             ))}
           </tbody>

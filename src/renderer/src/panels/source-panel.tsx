@@ -50,16 +50,14 @@ export function SourcePanel() {
   return (
     <section className="panel source" data-testid="source-panel">
       <div className="row">
-        <div className="row" data-testid="capture">
-          <strong>Capture:</strong>
+        <div className="source-capture" data-testid="capture">
+          <strong>Capture:</strong>{' '}
           <span>
             {capture === null
               ? transport?.busy === 'loading'
                 ? 'loading…'
                 : 'none'
-              : `${capture.name} · ${capture.description} · ${formatS(capture.durationMs)}`}
-            {capture?.impairment?.profile != null &&
-              ` · what-if: ${capture.impairment.profile} network (seed ${capture.impairment.seed})`}
+              : `${capture.name} · ${capture.description}`}
           </span>
         </div>
         {capture !== null && capture.warnings.length > 0 && <CaptureWarnings warnings={capture.warnings} />}
@@ -268,8 +266,8 @@ function CaptureOptions({ capture, disabled }: { capture: CaptureInfo; disabled:
           <StreamTable streams={streams} />
         </>
       )}
-      <label title="Replay the capture through a simulated network (deterministic for a seed)">
-        What-if network{' '}
+      <label title="What-if: replay the capture through a simulated network profile (deterministic for a seed)">
+        What-if{' '}
         <select
           data-testid="impairment-profile"
           value={profile ?? AS_RECORDED}

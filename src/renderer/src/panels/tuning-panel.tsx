@@ -42,7 +42,7 @@ import {
 } from '../settings-ui'
 import { useWorkbench } from '../store'
 import { UndoStack, undoShortcut } from '../undo'
-import { EnvTools } from './env-tools'
+import { EnvName, EnvTools } from './env-tools'
 import './tuning-panel.css'
 
 const CONFIGURE_THROTTLE_MS = 50
@@ -551,20 +551,20 @@ function ChangedSettings({ rows }: { rows: ReturnType<typeof changedSettings> })
         <table>
           <thead>
             <tr>
-              <th>Setting</th>
-              <th>.env name</th>
+              <th>Setting · .env name</th>
               <th>Default → current</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((row) => (
               <tr key={row.key} data-testid={`changed-${row.key}`}>
-                <td title={row.key}>{row.label}</td>
-                <td>
-                  <code>{row.envName}</code>
+                <td title={row.key}>
+                  {row.label}
                   {row.isWorkbench && <span className="tuning-badge">WB</span>}
+                  <br />
+                  <EnvName name={row.envName} />
                 </td>
-                <td>
+                <td className="tuning-values">
                   {row.defaultText} → <strong>{row.currentText}</strong>
                 </td>
               </tr>
