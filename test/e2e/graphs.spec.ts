@@ -55,8 +55,13 @@ async function screenshotPanels(page: Page, testInfo: TestInfo): Promise<void> {
 
 test('graphs: the jitter, buffer, event and latency charts fill with points while the demo plays', async ({ page }) => {
   await playDemo(page)
-  for (const id of ['jitter-chart', 'buffer-chart', 'events-chart', 'latency-chart'])
+  // Charts are drawn while on screen (1280x720 shows the waveforms first): scroll to them as a user does.
+  await page.getByTestId('network-panel').evaluate((element) => element.scrollIntoView({ block: 'start' }))
+  for (const id of ['jitter-chart', 'buffer-chart', 'events-chart'])
     await expect.poll(() => points(page, id), { timeout: 15_000, message: `${id} has points` }).toBeGreaterThan(50)
+  await page.getByTestId('latency-chart').scrollIntoViewIfNeeded()
+  await expect.poll(() => points(page, 'latency-chart'), { timeout: 15_000 }).toBeGreaterThan(50)
+  await page.getByTestId('jitter-chart').scrollIntoViewIfNeeded()
   // The jitter graph keeps drawing: more points as the window fills (the window is 10 s: up to 500 frames).
   const before = await points(page, 'jitter-chart')
   if (before < 450) await expect.poll(() => points(page, 'jitter-chart'), { timeout: 10_000 }).toBeGreaterThan(before)
@@ -113,6 +118,7 @@ test('graphs: the latency budget shows the stages summing to the total, against 
 
 test('graphs: screenshots of the graphs and meters at 1280x720, in both themes', async ({ page }, testInfo) => {
   await playDemo(page)
+  await page.getByTestId('network-panel').evaluate((element) => element.scrollIntoView({ block: 'start' }))
   // Most of the 10 s window filled (the demo is 10.3 s and loops: the rings start afresh at the loop), then paused so
   // both themes show the same frames.
   await expect.poll(() => points(page, 'jitter-chart'), { timeout: 20_000 }).toBeGreaterThan(400)

@@ -6,8 +6,11 @@
  * to fit the data, so the axis does not jitter). Redraws are throttled to MAX_REDRAW_HZ; nothing is drawn while the
  * replay is paused. Colours come from the theme's CSS variables: the chart is rebuilt when the theme changes.
  *
- * Each chart's container carries `data-points`: the finite points of its first series in the window, updated a few
- * times a second, so an end-to-end test can check that a graph has data.
+ * A chart off screen (scrolled away, or in a hidden panel) is not drawn: on a software canvas even an unseen redraw
+ * costs main-thread time. It is redrawn as soon as it comes back into view.
+ *
+ * Each chart's container carries `data-points`: the finite points of its first series in the window as last drawn,
+ * updated a few times a second, so an end-to-end test can check that a graph has data.
  */
 import { useEffect, useRef, type RefObject } from 'react'
 import uPlot from 'uplot'
@@ -22,6 +25,10 @@ import { addTapListener } from '../store'
 
 /** Redraw rate cap (tap batches arrive at ≤ 30 Hz). */
 export const MAX_REDRAW_HZ = 30
+/** Charts redrawn per animation frame at most: the others wait a frame, so redraws do not bunch in one task. */
+const MAX_REDRAWS_PER_FRAME = 2
+let budgetFrameMs = -1
+let budgetLeft = MAX_REDRAWS_PER_FRAME
 /** How often `data-points` is refreshed. */
 const POINTS_ATTRIBUTE_INTERVAL_MS = 250
 /** Frames in the longest window (20 ms frames): the size of every chart's columns. */
@@ -157,6 +164,9 @@ export const useChartWindow = create<{ windowS: number; setWindowS(windowS: numb
 
 /** Width of every chart's left axis, so the charts' time axes line up. */
 export const LEFT_AXIS_PX = 68
+/** Width of every chart's right axis (its label included). */
+const RIGHT_AXIS_PX = 56
+const AXIS_LABEL_PX = 16
 
 // ---------------------------------------------------------------------------------------------------------------
 // The chart
@@ -187,6 +197,11 @@ export class MetricChart {
   private readonly yLimits: { min: number; max: number }[]
   private readonly legendIndex = { idx: 0 }
   private readonly resize: ResizeObserver | null
+  private readonly intersection: IntersectionObserver | null
+  /** The container's width (from the ResizeObserver: no layout read on the frame loop); 0 while hidden. */
+  private width: number
+  /** Whether the container is on screen: off screen, nothing is drawn (a software canvas costs even there). */
+  private onScreen = true
 
   constructor(
     private readonly container: HTMLElement,
@@ -196,19 +211,32 @@ export class MetricChart {
     for (let s = 0; s < spec.series.length; s++) this.buffers.push(new Float64Array(MAX_WINDOW_FRAMES).fill(NAN_GAP))
     this.yLimits = spec.axes.map((axis) => ({ min: axis.min, max: axis.floorMax }))
     container.dataset['points'] = '0'
+    this.width = container.clientWidth
     this.resize =
       typeof ResizeObserver === 'undefined'
         ? null
-        : new ResizeObserver(() => {
-            if (this.plot && this.container.clientWidth > 0)
-              this.plot.setSize({ width: this.container.clientWidth, height: this.spec.heightPx })
+        : new ResizeObserver((entries) => {
+            const width = Math.floor(entries[entries.length - 1]!.contentRect.width)
+            if (width === this.width) return
+            this.width = width
+            if (this.plot && width > 0) this.plot.setSize({ width, height: this.spec.heightPx })
           })
     this.resize?.observe(container)
+    this.intersection =
+      typeof IntersectionObserver === 'undefined'
+        ? null
+        : new IntersectionObserver((entries) => {
+            const onScreen = entries[entries.length - 1]!.isIntersecting
+            // Back on screen: redraw at once, whatever changed meanwhile.
+            if (onScreen && !this.onScreen) this.drawnVersion = -1
+            this.onScreen = onScreen
+          })
+    this.intersection?.observe(container)
   }
 
   /** Redraws when the rings changed (at most MAX_REDRAW_HZ), for the window of `windowS` ending at the latest frame. */
   update(rings: MetricRings, windowS: number, nowMs: number, force = false): void {
-    if (this.container.clientWidth === 0) return // hidden
+    if (this.width === 0 || !this.onScreen) return // hidden or scrolled away
     const windowFrames = Math.min(MAX_WINDOW_FRAMES, Math.max(2, Math.round((windowS * 1000) / rings.frameMs)))
     if (windowFrames !== this.windowFrames) {
       // A new window length: views of that length on the same buffers (a cold path).
@@ -224,6 +252,12 @@ export class MetricChart {
     }
     if (!force && rings.version === this.drawnVersion) return
     if (!force && nowMs - this.drawnAtMs < 1000 / MAX_REDRAW_HZ) return
+    if (nowMs !== budgetFrameMs) {
+      budgetFrameMs = nowMs
+      budgetLeft = MAX_REDRAWS_PER_FRAME
+    }
+    if (!force && budgetLeft <= 0) return
+    budgetLeft--
     this.drawnVersion = rings.version
     this.drawnAtMs = nowMs
     this.fill(rings)
@@ -249,7 +283,7 @@ export class MetricChart {
         }
       }
     })
-    if (nowMs - this.pointsAtMs >= POINTS_ATTRIBUTE_INTERVAL_MS) {
+    if (force || nowMs - this.pointsAtMs >= POINTS_ATTRIBUTE_INTERVAL_MS) {
       this.pointsAtMs = nowMs
       const first = this.data[1]
       let points = 0
@@ -268,6 +302,7 @@ export class MetricChart {
 
   destroy(): void {
     this.resize?.disconnect()
+    this.intersection?.disconnect()
     this.plot?.destroy()
     this.plot = null
   }
@@ -328,11 +363,11 @@ export class MetricChart {
         scale: axis.scale,
         side: axis.side === 'right' ? 1 : 3,
         label: axis.label,
-        labelSize: 16,
+        labelSize: AXIS_LABEL_PX,
         labelFont: font,
         stroke: theme.muted,
         font,
-        size: axis.side === 'right' ? 48 : LEFT_AXIS_PX,
+        size: axis.side === 'right' ? RIGHT_AXIS_PX - AXIS_LABEL_PX : LEFT_AXIS_PX,
         grid: { show: axis.side !== 'right', stroke: theme['chart-grid'], width: 1 },
         ticks: { stroke: theme['chart-grid'], width: 1, size: 4 },
       }
@@ -347,6 +382,14 @@ export class MetricChart {
           values.map((v) => (v <= (scaleMax.get(axis.scale) ?? axis.floorMax) + 1e-9 ? v : null))
       }
       axes.push(option)
+    }
+    // A chart without a right axis mirrors its left one there (the latest values are at the right edge), so every
+    // chart's plot spans the same pixels and their time axes line up.
+    const first = spec.axes[0]
+    if (first && !spec.axes.some((axis) => axis.side === 'right')) {
+      const mirror: uPlot.Axis = { ...axes[1]!, side: 1, label: undefined, labelSize: 0, size: RIGHT_AXIS_PX }
+      mirror.grid = { show: false }
+      axes.push(mirror)
     }
     const series: uPlot.Series[] = [{ label: 'time', value: (_u, v) => (v == null ? '–' : `${v.toFixed(2)} s`) }]
     for (const s of spec.series) {
@@ -369,7 +412,7 @@ export class MetricChart {
       series.push(option)
     }
     const options: uPlot.Options = {
-      width: Math.max(100, this.container.clientWidth),
+      width: Math.max(100, this.width),
       height: spec.heightPx,
       scales,
       axes,

@@ -53,7 +53,7 @@ function Meter({
     <div className="meter" title={hint}>
       <span className="meter-label">{label}</span>
       <span className="meter-track">
-        <span className={`meter-fill tone-${tone}`} style={{ width: `${(100 * fraction).toFixed(1)}%` }} />
+        <span className={`meter-fill tone-${tone}`} style={{ transform: `scaleX(${fraction.toFixed(3)})` }} />
       </span>
       <span className="meter-value" data-testid={testId}>
         {text}
