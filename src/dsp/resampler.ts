@@ -64,8 +64,11 @@ export const RESAMPLER_INTERPOLATED_PHASES = 256
 export const RESAMPLER_INPUT_LIMIT = 1e30
 
 const STOPBAND_DB: Record<ResamplerQuality, number> = { standard: 80, high: 100 }
-/** Input samples copied into the history buffer per inner block (a 20 ms frame at 48 kHz is 960). */
-const BLOCK_SAMPLES = 2048
+/**
+ * Input samples copied into the history buffer per inner block: a 20 ms frame at 16 kHz (320) is one block, at 48 kHz
+ * (960) three; the history is K − 1 + BLOCK_SAMPLES doubles (3.1 KiB for 8 ↔ 16 k).
+ */
+const BLOCK_SAMPLES = 320
 
 const MODE_POLYPHASE = 0
 const MODE_UP2 = 1
