@@ -8,7 +8,7 @@
  *
  * capturedAtMs: when the frame was complete on the audio thread, on the epoch clock the engine shares
  * (performance.timeOrigin + performance.now()): the time the message is handled, minus how far the audio clock has
- * moved past the frame's last sample since (the main thread's backlog).
+ * moved past the frame's last sample since (the main thread's backlog), less half an audio burst (see send).
  *
  * Failures end the session cleanly with a message in words: permission denied, no microphone, the device busy, the
  * microphone unplugged mid-session (track 'ended'), the chosen speaker gone (devicechange), the engine refusing the
@@ -229,9 +229,13 @@ export class LiveCapture {
 
   private send(frame: WorkletFrame): void {
     if (this.stopping !== null) return
-    // When the frame was complete: now, minus how far the audio clock has run past its last sample.
+    // When the frame was complete: now, minus how far the audio clock has run past its last sample since. The audio
+    // thread renders a burst of baseLatency (10 ms here) at once and the clock jumps by it, so a frame completed
+    // within the last burst reads up to one burst "behind" though it was just made: half a burst is taken off
+    // (error ±baseLatency/2).
     const rate = this.context.sampleRate
-    const behindMs = Math.max(0, ((this.context.currentTime * rate - frame.endFrame) / rate) * 1000)
+    const aheadMs = ((this.context.currentTime * rate - frame.endFrame) / rate) * 1000
+    const behindMs = Math.max(0, aheadMs - (this.context.baseLatency * 1000) / 2)
     const capturedAtMs = epochNow() - behindMs
     this.stats.framesSent++
     this.stats.dropouts += frame.dropouts
