@@ -1,8 +1,10 @@
 /**
  * FrameBuffer: the pipeline's 20 ms framing buffer with latency tracking (the voice service's AudioBufferManager).
  *
- * A ring of fixed-size Float32 frames, preallocated at construction: every operation is O(1) and allocates
- * nothing (except `readAsync`, which returns a Promise by its nature).
+ * A ring of fixed-size frames, preallocated at construction: every operation is O(1) and allocates nothing (except
+ * `readAsync`, which returns a Promise by its nature). Frames are stored as Float32 (default: exact) or, with
+ * `sampleFormat: 'int16'`, as 16-bit PCM like the voice service's own buffers (half the memory; samples are rounded
+ * to the nearest 1/32768 and clamped to [−1, 32767/32768]; Int16 writes round-trip exactly).
  * - `write(chunk)` stores one frame: a chunk shorter than a frame is zero-padded, a longer one truncated (both counted).
  *   Int16 chunks are scaled to [-1, 1]; non-finite samples become 0.
  * - `append(samples)` re-frames a continuous stream of any chunk size into whole frames (nothing padded or lost).
@@ -22,7 +24,11 @@ export interface FrameBufferConfig {
   capacityMs: number
   /** Clock for write/read timestamps, ms. */
   clock: () => number
+  /** Storage of the frames: 'float32' (default, exact) or 'int16' (16-bit PCM, half the memory). */
+  sampleFormat: FrameSampleFormat
 }
+
+export type FrameSampleFormat = 'float32' | 'int16'
 
 export type ReadOutcome = 'ok' | 'underrun'
 export type AsyncReadOutcome = 'ok' | 'timeout'
@@ -50,7 +56,15 @@ interface Timers {
 }
 const timers = globalThis as unknown as Timers
 
-const DEFAULTS: FrameBufferConfig = { sampleRateHz: 16000, frameMs: 20, capacityMs: 500, clock: Date.now }
+const DEFAULTS: FrameBufferConfig = {
+  sampleRateHz: 16000,
+  frameMs: 20,
+  capacityMs: 500,
+  clock: Date.now,
+  sampleFormat: 'float32',
+}
+/** Int16 storage: samples × 32768, clamped to the 16-bit range. */
+const INT16_SCALE = 32768
 
 export class FrameBuffer {
   readonly frameSamples: number
@@ -71,8 +85,10 @@ export class FrameBuffer {
     latencyMaxMs: 0,
   }
   private readonly clock: () => number
-  /** Frame storage, capacityFrames × frameSamples. */
+  /** Frame storage, capacityFrames × frameSamples: one of the two, the other is empty. */
   private readonly storage: Float32Array
+  private readonly storage16: Int16Array
+  private readonly isInt16: boolean
   /** Write time of each slot, ms. */
   private readonly writtenAtMs: Float64Array
   /** Partial frame being assembled by append(). */
@@ -86,16 +102,21 @@ export class FrameBuffer {
     []
 
   constructor(config: Partial<FrameBufferConfig> = {}) {
-    const { sampleRateHz, frameMs, capacityMs, clock } = { ...DEFAULTS, ...config }
+    const { sampleRateHz, frameMs, capacityMs, clock, sampleFormat } = { ...DEFAULTS, ...config }
     if (!(sampleRateHz >= 1000 && sampleRateHz <= 384000))
       throw new RangeError(`sampleRateHz: ${sampleRateHz} is outside 1000–384000`)
     if (!(frameMs >= 2.5 && frameMs <= 120)) throw new RangeError(`frameMs: ${frameMs} is outside 2.5–120`)
     this.frameSamples = Math.round((sampleRateHz * frameMs) / 1000)
     if (!(capacityMs >= frameMs && capacityMs <= 60000))
       throw new RangeError(`capacityMs: ${capacityMs} is outside ${frameMs}–60000 (at least one frame)`)
+    if (sampleFormat !== 'float32' && sampleFormat !== 'int16')
+      throw new RangeError(`sampleFormat: ${String(sampleFormat)} is not 'float32' or 'int16'`)
     this.capacityFrames = Math.ceil(capacityMs / frameMs - 1e-9)
     this.clock = clock
-    this.storage = new Float32Array(this.capacityFrames * this.frameSamples)
+    this.isInt16 = sampleFormat === 'int16'
+    const size = this.capacityFrames * this.frameSamples
+    this.storage = new Float32Array(this.isInt16 ? 0 : size)
+    this.storage16 = new Int16Array(this.isInt16 ? size : 0)
     this.writtenAtMs = new Float64Array(this.capacityFrames)
     this.pending = new Float32Array(this.frameSamples)
   }
@@ -106,11 +127,10 @@ export class FrameBuffer {
     if (chunk.length < n) this.metrics.paddedWrites++
     else if (chunk.length > n) this.metrics.truncatedWrites++
     const slot = this.claimSlot(nowMs)
-    const base = slot * n
     const copy = chunk.length < n ? chunk.length : n
     const scale = chunk instanceof Int16Array ? 1 / 32768 : 1
-    for (let i = 0; i < copy; i++) this.storage[base + i] = this.finite(chunk[i]! * scale)
-    for (let i = copy; i < n; i++) this.storage[base + i] = 0
+    this.store(chunk, 0, copy, scale, slot * n)
+    this.clearTail(slot * n + copy, slot * n + n)
     this.commitSlot()
   }
 
@@ -119,17 +139,67 @@ export class FrameBuffer {
     const n = this.frameSamples
     const scale = samples instanceof Int16Array ? 1 / 32768 : 1
     let completed = 0
-    for (let i = 0; i < length; i++) {
-      this.pending[this.pendingLength++] = this.finite(samples[i]! * scale)
+    let i = 0
+    while (i < length) {
+      // Up to the end of the frame being assembled.
+      const take = Math.min(n - this.pendingLength, length - i)
+      const pending = this.pending
+      let bad = 0
+      for (let j = 0; j < take; j++) {
+        const v = samples[i + j]! * scale
+        if (v === v && v !== Infinity && v !== -Infinity) pending[this.pendingLength + j] = v
+        else {
+          pending[this.pendingLength + j] = 0
+          bad++
+        }
+      }
+      if (bad > 0) this.metrics.nonFiniteSamples += bad
+      this.pendingLength += take
+      i += take
       if (this.pendingLength === n) {
         const base = this.claimSlot(nowMs) * n
-        this.storage.set(this.pending, base)
+        this.store(pending, 0, n, 1, base)
         this.commitSlot()
         this.pendingLength = 0
         completed++
       }
     }
     return completed
+  }
+
+  /** storage[at …] = source[from, from + count)·scale, non-finite → 0 (counted), in the storage format. */
+  private store(source: Float32Array | Int16Array, from: number, count: number, scale: number, at: number): void {
+    let bad = 0
+    if (this.isInt16) {
+      const storage = this.storage16
+      for (let i = 0; i < count; i++) {
+        const v = source[from + i]! * scale
+        if (v === v && v !== Infinity && v !== -Infinity) {
+          // Round to the nearest step, clamp to the 16-bit range.
+          const q = v * INT16_SCALE
+          storage[at + i] = q >= 32767 ? 32767 : q <= -32768 ? -32768 : Math.round(q)
+        } else {
+          storage[at + i] = 0
+          bad++
+        }
+      }
+    } else {
+      const storage = this.storage
+      for (let i = 0; i < count; i++) {
+        const v = source[from + i]! * scale
+        if (v === v && v !== Infinity && v !== -Infinity) storage[at + i] = v
+        else {
+          storage[at + i] = 0
+          bad++
+        }
+      }
+    }
+    if (bad > 0) this.metrics.nonFiniteSamples += bad
+  }
+
+  private clearTail(from: number, to: number): void {
+    if (this.isInt16) this.storage16.fill(0, from, to)
+    else this.storage.fill(0, from, to)
   }
 
   /** Non-blocking read of the oldest frame into out (frameSamples long). On underrun out is zero-filled. */
@@ -184,12 +254,6 @@ export class FrameBuffer {
     m.fillPercent = m.latencyCurrentMs = m.latencyMeanMs = m.latencyMaxMs = 0
   }
 
-  private finite(value: number): number {
-    if (value === value && value !== Infinity && value !== -Infinity) return value
-    this.metrics.nonFiniteSamples++
-    return 0
-  }
-
   /** Returns the slot to write, dropping the oldest frame when full; the caller fills it, then commitSlot(). */
   private claimSlot(nowMs: number): number {
     if (this.count === this.capacityFrames) {
@@ -219,7 +283,13 @@ export class FrameBuffer {
     const n = this.frameSamples
     const base = this.head * n
     const copy = out.length < n ? out.length : n
-    for (let i = 0; i < copy; i++) out[i] = this.storage[base + i]!
+    if (this.isInt16) {
+      const storage = this.storage16
+      for (let i = 0; i < copy; i++) out[i] = storage[base + i]! / INT16_SCALE
+    } else {
+      const storage = this.storage
+      for (let i = 0; i < copy; i++) out[i] = storage[base + i]!
+    }
     const ageMs = Math.max(0, nowMs - this.writtenAtMs[this.head]!)
     this.head = (this.head + 1) % this.capacityFrames
     this.count--

@@ -22,7 +22,7 @@
  * frame that is still not finite and counts it).
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
-import { FrameBuffer } from './frame-buffer'
+import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'
 import { g711DecodeFloat, g711EncodeFloat, type G711Law } from './g711'
 import type { JitterBufferMode } from './jitter-buffer'
 import { NetworkReceiver, type PullOutcome } from './network-receiver'
@@ -195,6 +195,11 @@ const defaultClock: Clock = (() => {
   return performance ? () => performance.now() : () => Date.now()
 })()
 
+/**
+ * Capacity of the near and far source queues, ms: PCM pushed ahead of the ticks that consume it (a replay pushes one
+ * frame per tick; a live source a chunk of up to this much). Older frames beyond it are dropped (the queue's overruns).
+ */
+const SOURCE_QUEUE_MS = 100
 /** A far-end frame counts as active above this power (−70 dBFS). */
 const FAR_ACTIVE_POWER = 1e-7
 
@@ -209,13 +214,13 @@ export class Pipeline {
   private receiver!: NetworkReceiver
   private echo!: EchoCanceller
   private noise!: NoiseReducer
-  /** Input path framing buffer (processed near end, as the service hands it to speech recognition). */
+  /** Input path framing buffer (processed near end, as the service hands it to speech recognition), 16-bit PCM. */
   private inputBuffer!: FrameBuffer
-  /** Near-end PCM queue for PCM sources. */
+  /** Near-end PCM queue for PCM sources (SOURCE_QUEUE_MS). */
   private nearQueue!: FrameBuffer
-  /** Far-end reference queue: frames played out (or a capture's far end), read one per tick. */
+  /** Far-end reference queue: frames played out (or a capture's far end), read one per tick (SOURCE_QUEUE_MS). */
   private farQueue!: FrameBuffer
-  /** Output path: TTS audio waiting to be sent, re-framed. */
+  /** Output path: TTS audio waiting to be sent, re-framed, 16-bit PCM. */
   private outputBuffer!: FrameBuffer
   private downsampler!: Resampler
   private farUpsampler!: Resampler
@@ -552,12 +557,21 @@ export class Pipeline {
       strength: c.noiseReductionStrength,
       mode: c.noiseReductionMode,
     })
-    const buffer = (capacityMs: number) =>
-      new FrameBuffer({ sampleRateHz: SAMPLE_RATE_16K, frameMs: c.audioChunkDurationMs, capacityMs, clock: () => 0 })
-    this.inputBuffer = buffer(c.audioBufferDurationMs)
-    this.nearQueue = buffer(c.audioBufferDurationMs)
-    this.farQueue = buffer(c.audioBufferDurationMs)
-    this.outputBuffer = buffer(c.audioBufferDurationMs)
+    const buffer = (capacityMs: number, sampleFormat: FrameSampleFormat) =>
+      new FrameBuffer({
+        sampleRateHz: SAMPLE_RATE_16K,
+        frameMs: c.audioChunkDurationMs,
+        capacityMs,
+        clock: () => 0,
+        sampleFormat,
+      })
+    // The service's two buffers (speech recognition in, TTS out) hold audioBufferDurationMs of 16-bit PCM, as the
+    // service's do; the near/far queues only re-frame what the caller pushes for the next ticks, in Float32 (exact).
+    const queueMs = Math.max(SOURCE_QUEUE_MS, 2 * c.audioChunkDurationMs)
+    this.inputBuffer = buffer(c.audioBufferDurationMs, 'int16')
+    this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16')
+    this.nearQueue = buffer(queueMs, 'float32')
+    this.farQueue = buffer(queueMs, 'float32')
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)

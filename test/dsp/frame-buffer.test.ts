@@ -45,6 +45,25 @@ describe('FrameBuffer', () => {
     expect(buffer.metrics.nonFiniteSamples).toBe(3)
   })
 
+  it("stores 16-bit PCM with sampleFormat 'int16': Int16 exactly, floats to the nearest 1/32768, clamped", () => {
+    const buffer = new FrameBuffer({ clock: () => 0, sampleFormat: 'int16' })
+    buffer.write(Int16Array.of(-32768, 16384, 32767, -1))
+    buffer.write(Float32Array.of(0.1, -0.30001, 1.5, -2, NaN, Infinity, 1 / 65536 + 1e-7))
+    buffer.append(Float32Array.of(0.25, -0.25))
+    buffer.append(new Float32Array(318).fill(0.5))
+    const out = new Float32Array(320)
+    buffer.read(out)
+    expect([out[0], out[1], out[2], out[3], out[4]]).toEqual([-1, 0.5, 32767 / 32768, -1 / 32768, 0])
+    buffer.read(out)
+    expect(Math.abs(out[0]! - 0.1)).toBeLessThanOrEqual(0.5 / 32768)
+    expect(Math.abs(out[1]! + 0.30001)).toBeLessThanOrEqual(0.5 / 32768)
+    expect([out[2], out[3], out[4], out[5], out[6]]).toEqual([32767 / 32768, -1, 0, 0, 1 / 32768])
+    expect(buffer.metrics.nonFiniteSamples).toBe(2)
+    buffer.read(out)
+    expect([out[0], out[1], out[2], out[319]]).toEqual([0.25, -0.25, 0.5, 0.5])
+    expect(() => new FrameBuffer({ sampleFormat: 'int8' as never })).toThrow(/sampleFormat/)
+  })
+
   it('drops the oldest frame on overrun and counts it', () => {
     const buffer = new FrameBuffer({ capacityMs: 100, clock: () => 0 }) // 5 frames
     for (let i = 0; i < 8; i++) buffer.write(frame(i))
