@@ -382,7 +382,7 @@ export function LivePanel() {
               disabled={!api || isLive}
               onClick={() => void replayRecording()}
             >
-              Open in replay mode
+              Open as capture
             </button>
           )}
         </div>
