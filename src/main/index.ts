@@ -104,6 +104,8 @@ function startHost(): SessionHost {
   return new SessionHost({
     mode: 'desktop',
     demoDir,
+    // Live-mode recordings (near/far stereo WAV, processed WAV, JSON sidecar).
+    recordingsDir: join(app.getPath('userData'), 'recordings'),
     versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
     native: {
       pickCapture: async () => {
@@ -290,11 +292,12 @@ app.on('web-contents-created', (_event, contents) => {
 
 void app.whenReady().then(() => {
   const ses = session.defaultSession
-  // Only the microphone (the live source), and only for the app's own page.
+  // Only the microphone (the live source) and the choice of speaker (live mode's output picker, setSinkId), and only
+  // for the app's own page.
   ses.setPermissionRequestHandler((contents, permission, callback, details) => {
     const mediaTypes = 'mediaTypes' in details ? (details.mediaTypes ?? []) : []
     const audioOnly = permission === 'media' && mediaTypes.every((type) => type === 'audio')
-    callback(audioOnly && contents === window?.webContents)
+    callback((audioOnly || permission === 'speaker-selection') && contents === window?.webContents)
   })
   ses.setPermissionCheckHandler((_contents, permission, _origin, details) => {
     return permission === 'media' && (details.mediaType === 'audio' || details.mediaType === undefined)
