@@ -12,6 +12,7 @@ import { useRef } from 'react'
 import type { FrameMetricName } from '../../../shared/contract'
 import { metricRings, type MetricRings } from '../live/metric-rings'
 import { useWorkbench } from '../store'
+import './latency-panel.css'
 import { levelFill, metricFill, useMetricChart, useMetricFeed, type ChartSpec, type ThemeColour } from './chart'
 
 export const LATENCY_STAGES: {
@@ -117,7 +118,7 @@ export function LatencyPanel({ rings = metricRings }: { rings?: MetricRings }) {
         <span data-testid="latency-total" className={status} style={{ fontWeight: 600, fontSize: 15 }}>
           {formatMs(total)}
         </span>
-        <span className="muted" data-testid="latency-limit">
+        <span className="muted latency-limit" data-testid="latency-limit">
           of the {limit} ms limit (maxAudioLatencyMs)
           {headroom !== null &&
             (headroom >= 0 ? ` · ${headroom.toFixed(1)} ms to spare` : ` · ${(-headroom).toFixed(1)} ms over`)}
@@ -160,15 +161,12 @@ export function LatencyPanel({ rings = metricRings }: { rings?: MetricRings }) {
           {limit} ms limit
         </span>
       </div>
-      <ul
-        data-testid="latency-stages"
-        style={{ listStyle: 'none', padding: 0, margin: '4px 0 0', display: 'flex', flexWrap: 'wrap', gap: '2px 14px' }}
-      >
+      <ul data-testid="latency-stages" className="latency-stages">
         {stages.map((stage) => (
-          <li key={stage.id} title={stage.hint} style={{ display: 'flex', gap: 5, alignItems: 'center' }}>
+          <li key={stage.id} title={stage.hint}>
             <span style={{ width: 10, height: 10, borderRadius: 2, background: `var(--${stage.colour})` }} />
             <span className="muted">{stage.label}</span>
-            <span data-testid={`latency-stage-${stage.id}`} style={{ fontVariantNumeric: 'tabular-nums' }}>
+            <span data-testid={`latency-stage-${stage.id}`} className="latency-number">
               {formatMs(values?.[stage.metric])}
             </span>
           </li>

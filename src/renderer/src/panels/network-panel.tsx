@@ -178,7 +178,7 @@ export function NetworkPanel({ rings = metricRings }: { rings?: MetricRings }) {
             ))}
           </select>
         </label>
-        <span className="muted" data-testid="network-summary" ref={summary} />
+        <span className="muted chart-summary" data-testid="network-summary" ref={summary} />
       </header>
       <div className="metric-chart" data-testid={JITTER_CHART.testId} ref={jitter} />
       <div className="metric-chart" data-testid={BUFFER_CHART.testId} ref={buffer} />
