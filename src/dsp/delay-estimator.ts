@@ -20,156 +20,14 @@
  * Complexity per 64 ms: 2 FFTs of 256, J·129 complex multiply-adds and, every hop until stable then every 4th hop,
  * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1). Nothing allocates after construction.
  *
- * Also exports RealFft, the real-input FFT (forward and inverse, via one complex transform of half the size)
- * that the echo canceller shares, and ComplexFft, the complex transform (fft.js) under it and under the noise
- * reducer's. (A hand-written radix-8/4 transform was measured 20–30 % faster than fft.js at 128 points, which made the
- * canceller about 20 % faster; the project builds on fft.js as its issues ask, so it is not used.)
+ * The transforms are spectrum.ts's RealFft (fft.js underneath); the echo canceller passes its own 256-point one in, so
+ * the two share the tables and scratch.
  *
  * Limits: a periodic far signal (a steady tone, DTMF) has no unique delay: the confidence stays low and nothing is
  * reported as stable. Delays beyond maxDelayMs or earlier than −64 ms are not found. The delay is that of the
  * strongest path (usually the direct sound), not the earliest.
  */
-import FFT from 'fft.js'
-
-/**
- * Complex FFT of n points (a power of two ≥ 2), forward (e^(−2πikt/n)), unnormalized, interleaved re/im: fft.js
- * (radix 4), behind the small interface the real transforms below and in the noise reducer use.
- */
-export class ComplexFft {
-  readonly size: number
-  private readonly fft: FFT
-
-  constructor(size: number) {
-    if (!Number.isInteger(size) || size < 2 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`ComplexFft size: ${size} is not a power of two ≥ 2`)
-    }
-    this.size = size
-    this.fft = new FFT(size)
-  }
-
-  /** fft.js tables: twiddles (2·size doubles) and the bit-reversal table (≤ size entries). */
-  get stateBytes(): number {
-    return 8 * 3 * this.size
-  }
-
-  /** output = DFT(input), both interleaved complex of `size` points; they must not alias. */
-  transform(output: Float64Array, input: Float64Array): void {
-    this.fft.transform(output, input)
-  }
-}
-
-/**
- * Real FFT of size N (a power of two ≥ 4) by one ComplexFft transform of size N/2 (the classic "two for one"
- * packing: z[n] = x[2n] + j·x[2n+1]). Spectra are interleaved re/im for bins 0…N/2 (length N + 2). The forward
- * transform is unnormalized; the inverse includes 1/N, so inverse(forward(x)) = x.
- */
-export class RealFft {
-  readonly size: number
-  private readonly half: ComplexFft
-  /** Complex scratch of N/2 points (interleaved, length N). */
-  private readonly scratch: Float64Array
-  /** cos(2πk/N), sin(2πk/N) for k = 0…N/2. */
-  private readonly cosTable: Float64Array
-  private readonly sinTable: Float64Array
-
-  constructor(size: number) {
-    if (!Number.isInteger(size) || size < 4 || (size & (size - 1)) !== 0) {
-      throw new RangeError(`RealFft size: ${size} is not a power of two ≥ 4`)
-    }
-    this.size = size
-    this.half = new ComplexFft(size / 2)
-    this.scratch = new Float64Array(size)
-    this.cosTable = new Float64Array(size / 2 + 1)
-    this.sinTable = new Float64Array(size / 2 + 1)
-    for (let k = 0; k <= size / 2; k++) {
-      this.cosTable[k] = Math.cos((2 * Math.PI * k) / size)
-      this.sinTable[k] = Math.sin((2 * Math.PI * k) / size)
-    }
-  }
-
-  /** Bytes of the scratch and tables (the complex transform's included). */
-  get stateBytes(): number {
-    return this.scratch.byteLength + this.cosTable.byteLength + this.sinTable.byteLength + this.half.stateBytes
-  }
-
-  /**
-   * spectrum[at … at+N+1] = DFT(input[0 … N−1]) for bins 0…N/2, interleaved. input and spectrum must not alias.
-   */
-  forward(input: Float64Array, spectrum: Float64Array, at = 0): void {
-    const h = this.size >> 1
-    const z = this.scratch
-    this.half.transform(z, input)
-    const c = this.cosTable
-    const s = this.sinTable
-    // X[k] = Xe[k] + W^k·Xo[k], Xe = (Z[k] + Z*[h−k])/2, Xo = (Z[k] − Z*[h−k])/2j, W = e^(−2πj/N). Bins k and h − k
-    // share their inputs (and W^(h−k) = −W^(−k)*), so each pass computes both.
-    spectrum[at] = z[0]! + z[1]!
-    spectrum[at + 1] = 0
-    spectrum[at + 2 * h] = z[0]! - z[1]!
-    spectrum[at + 2 * h + 1] = 0
-    for (let k = 1, m = h - 1; k < m; k++, m--) {
-      const ar = z[2 * k]!
-      const ai = z[2 * k + 1]!
-      const br = z[2 * m]!
-      const bi = z[2 * m + 1]!
-      const er = 0.5 * (ar + br)
-      const ei = 0.5 * (ai - bi)
-      const or = 0.5 * (ai + bi)
-      const oi = -0.5 * (ar - br)
-      const ck = c[k]!
-      const sk = s[k]!
-      const u = ck * or + sk * oi
-      const v = ck * oi - sk * or
-      spectrum[at + 2 * k] = er + u
-      spectrum[at + 2 * k + 1] = ei + v
-      spectrum[at + 2 * m] = er - u
-      spectrum[at + 2 * m + 1] = v - ei
-    }
-    const q = h >> 1 // bin N/4: W = −j
-    spectrum[at + 2 * q] = z[2 * q]!
-    spectrum[at + 2 * q + 1] = -z[2 * q + 1]!
-  }
-
-  /** output[0 … N−1] = IDFT(spectrum[at …]) / N, for the spectrum of a real signal (bins 0…N/2). Must not alias. */
-  inverse(spectrum: Float64Array, output: Float64Array, at = 0): void {
-    const h = this.size >> 1
-    const z = this.scratch
-    const c = this.cosTable
-    const s = this.sinTable
-    const scale = 1 / h
-    // Z[k] = Xe[k] + j·Xo[k], Xe = (X[k] + X*[h−k])/2, Xo = (X[k] − X*[h−k])/2 · W^−k; z = IDFT_h(Z) = (x_even, x_odd).
-    // IDFT_h(Z)[n] = DFT_h(Z[(h − k) mod h])[n] / h: the forward transform of Z stored index-reversed (so no
-    // conjugations and no pass over the output); bins k and h − k again in pairs, each stored at the other's place.
-    {
-      const x0 = spectrum[at]!
-      const xh = spectrum[at + 2 * h]!
-      z[0] = 0.5 * (x0 + xh) * scale
-      z[1] = 0.5 * (x0 - xh) * scale
-    }
-    for (let k = 1, m = h - 1; k < m; k++, m--) {
-      const ar = spectrum[at + 2 * k]!
-      const ai = spectrum[at + 2 * k + 1]!
-      const br = spectrum[at + 2 * m]!
-      const bi = -spectrum[at + 2 * m + 1]!
-      const er = 0.5 * (ar + br)
-      const ei = 0.5 * (ai + bi)
-      const dr = 0.5 * (ar - br)
-      const di = 0.5 * (ai - bi)
-      const ck = c[k]!
-      const sk = s[k]!
-      const or = dr * ck - di * sk
-      const oi = dr * sk + di * ck
-      z[2 * m] = (er - oi) * scale // Z[k]
-      z[2 * m + 1] = (ei + or) * scale
-      z[2 * k] = (er + oi) * scale // Z[m]
-      z[2 * k + 1] = (or - ei) * scale
-    }
-    const q = h >> 1
-    z[2 * q] = spectrum[at + 2 * q]! * scale
-    z[2 * q + 1] = -spectrum[at + 2 * q + 1]! * scale
-    this.half.transform(output, z)
-  }
-}
+import { RealFft } from './spectrum'
 
 export interface DelayEstimatorConfig {
   /** 8000, 16000, 32000 or 48000. */
@@ -203,6 +61,8 @@ const BINS = PARTITION + 1
 /** SCOT band: 125–950 Hz (bin width 2000/256 = 7.8 Hz). */
 const BAND_LOW_BIN = 16
 const BAND_HIGH_BIN = 121
+/** Floats per band-limited spectrum (re/im of the band's bins): the rings keep only the band. */
+const BAND_SPECTRUM = 2 * (BAND_HIGH_BIN - BAND_LOW_BIN + 1)
 /** Cross-spectrum smoothing per hop: time constant 1.5 s = 23 hops of 64 ms. */
 const SMOOTHING = 1 - 0.064 / 1.5
 /** A hop takes part when its far block is above −60 dBFS (mean square). */
@@ -255,7 +115,9 @@ export class DelayEstimator {
   private readonly boxcar: number
   /** Partitions: one of negative lags, then positive ones up to maxDelayMs. */
   private readonly partitions: number
-  private readonly fft = new RealFft(FFT_SIZE)
+  /** 256-point transform (the echo canceller's, when it passes one in: the two share tables and scratch). */
+  private readonly fft: RealFft
+  private readonly ownsFft: boolean
   /** Two biquads, 5 coefficients each, and their states (x1, x2, y1, y2) for near and far. */
   private readonly coefficients = new Float64Array(10)
   private readonly nearState = new Float64Array(8)
@@ -270,26 +132,23 @@ export class DelayEstimator {
   /** Near at 2 kHz: delayed by one partition (the negative lags), [delayed partition, current partition]. */
   private readonly nearBlock = new Float64Array(FFT_SIZE)
   private blockFill = 0
-  /** Zero-padded near block [0, near], and its spectrum. */
-  private readonly paddedNear = new Float64Array(FFT_SIZE)
+  /** Time scratch: the zero-padded near block [0, near] in hop(), a partition's lags in search(). */
+  private readonly timeScratch = new Float64Array(FFT_SIZE)
+  /** The near block's spectrum (2·BINS). */
   private readonly nearSpectrum = new Float64Array(2 * BINS)
-  /** The newest far spectrum, before it goes into the (single-precision) ring. */
-  private readonly farSpectrum = new Float64Array(2 * BINS)
-  /** Ring of far spectra, newest first: partitions × 2·BINS. */
+  /** Spectrum scratch (2·BINS): the newest far spectrum before it goes into the ring; the weighted cross-spectrum. */
+  private readonly spectrumScratch = new Float64Array(2 * BINS)
+  /** Ring of far spectra over the band, newest first: partitions × BAND_SPECTRUM, single precision. */
   private readonly farSpectra: Float32Array
   private farHead = 0
-  /** Smoothed cross-spectra per partition (partitions × 2·BINS), auto-spectra of far and near. */
+  /** Smoothed cross-spectra per partition over the band (partitions × BAND_SPECTRUM), auto-spectra of far and near. */
   private readonly cross: Float32Array
   private readonly farPower = new Float64Array(BINS)
   private readonly nearPower = new Float64Array(BINS)
   private activeHops = 0
   private hopsSinceSearch = 0
-  /** Weighted cross-spectrum and its lags (scratch), and the correlation over all lags (partitions·P + 1). */
-  private readonly weighted = new Float64Array(2 * BINS)
   /** SCOT normalization per band bin (scratch of search()). */
   private readonly bandNorm = new Float64Array(BINS)
-  private readonly lagScratch = new Float64Array(FFT_SIZE)
-  private readonly correlation: Float32Array
   /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
   private readonly recent = new Float64Array(STABLE_COUNT)
   private readonly recentConfidence = new Float64Array(STABLE_COUNT)
@@ -305,7 +164,8 @@ export class DelayEstimator {
   private firstDriftTime = -1
   private outliers = 0
 
-  constructor(config: Partial<DelayEstimatorConfig> = {}) {
+  /** fft: a RealFft of 256 points to share (the echo canceller's); by default the estimator makes its own. */
+  constructor(config: Partial<DelayEstimatorConfig> = {}, fft?: RealFft) {
     const sampleRateHz = config.sampleRateHz ?? 16000
     const maxDelayMs = config.maxDelayMs ?? 400
     if (!(sampleRateHz >= 8000 && sampleRateHz <= 48000 && sampleRateHz % 4000 === 0)) {
@@ -319,15 +179,16 @@ export class DelayEstimator {
     this.decimation = sampleRateHz / DECIMATED_RATE_HZ
     this.boxcar = this.decimation / 2
     this.partitions = 1 + Math.ceil((maxDelayMs * DECIMATED_RATE_HZ) / 1000 / PARTITION)
-    this.farSpectra = new Float32Array(this.partitions * 2 * BINS)
-    this.cross = new Float32Array(this.partitions * 2 * BINS)
-    this.correlation = new Float32Array(this.partitions * PARTITION + 1)
+    this.ownsFft = !(fft && fft.size === FFT_SIZE)
+    this.fft = fft && !this.ownsFft ? fft : new RealFft(FFT_SIZE)
+    this.farSpectra = new Float32Array(this.partitions * BAND_SPECTRUM)
+    this.cross = new Float32Array(this.partitions * BAND_SPECTRUM)
     // 4th-order Butterworth at 850 Hz on the 4 kHz stream: Q = 0.541, 1.307.
     lowPassSection(850, 2 * DECIMATED_RATE_HZ, 0.5412, this.coefficients, 0)
     lowPassSection(850, 2 * DECIMATED_RATE_HZ, 1.3066, this.coefficients, 5)
   }
 
-  /** Bytes held in typed arrays (state and scratch), including the FFT's tables. */
+  /** Bytes held in typed arrays (state and scratch), including the FFT's tables when the FFT is its own. */
   get stateBytes(): number {
     return (
       this.coefficients.byteLength +
@@ -335,20 +196,17 @@ export class DelayEstimator {
       this.farState.byteLength +
       this.farBlock.byteLength +
       this.nearBlock.byteLength +
-      this.paddedNear.byteLength +
+      this.timeScratch.byteLength +
       this.nearSpectrum.byteLength +
-      this.farSpectrum.byteLength +
+      this.spectrumScratch.byteLength +
       this.farSpectra.byteLength +
       this.cross.byteLength +
       this.farPower.byteLength +
       this.nearPower.byteLength +
-      this.weighted.byteLength +
       this.bandNorm.byteLength +
-      this.lagScratch.byteLength +
-      this.correlation.byteLength +
       this.recent.byteLength +
       this.recentConfidence.byteLength +
-      this.fft.stateBytes
+      (this.ownsFft ? this.fft.stateBytes : 0)
     )
   }
 
@@ -492,26 +350,30 @@ export class DelayEstimator {
   private hop(): void {
     const P = PARTITION
     const parts = this.partitions
-    // Far spectrum of [previous, current] into the ring (newest first).
+    // Far spectrum of [previous, current] into the ring (newest first), over the band.
     this.farHead = (this.farHead + parts - 1) % parts
-    const farAt = this.farHead * 2 * BINS
+    const farAt = this.farHead * BAND_SPECTRUM
+    const X = this.farSpectra
+    const farBlock = this.farBlock
     let farEnergy = 0
-    for (let i = 0; i < FFT_SIZE; i++) farEnergy += this.farBlock[i]! * this.farBlock[i]!
+    for (let i = 0; i < FFT_SIZE; i++) farEnergy += farBlock[i]! * farBlock[i]!
     if (farEnergy > 0) {
-      this.fft.forward(this.farBlock, this.farSpectrum)
-      this.farSpectra.set(this.farSpectrum, farAt)
-    } else this.farSpectra.fill(0, farAt, farAt + 2 * BINS) // digital silence: skip the transform
+      const spectrum = this.spectrumScratch
+      this.fft.forward(farBlock, spectrum)
+      for (let i = 0; i < BAND_SPECTRUM; i++) X[farAt + i] = spectrum[2 * BAND_LOW_BIN + i]!
+    } else X.fill(0, farAt, farAt + BAND_SPECTRUM) // digital silence: skip the transform
     const active = farEnergy / FFT_SIZE >= FAR_ACTIVE_POWER
     if (active) {
       // Near: the delayed partition (samples [0, P) of nearBlock), zero-padded in front.
+      const padded = this.timeScratch
       for (let i = 0; i < P; i++) {
-        this.paddedNear[i] = 0
-        this.paddedNear[P + i] = this.nearBlock[i]!
+        padded[i] = 0
+        padded[P + i] = this.nearBlock[i]!
       }
-      this.fft.forward(this.paddedNear, this.nearSpectrum)
+      this.fft.forward(padded, this.nearSpectrum)
     }
     // Shift both blocks: current → previous.
-    this.farBlock.copyWithin(0, P, FFT_SIZE)
+    farBlock.copyWithin(0, P, FFT_SIZE)
     this.nearBlock.copyWithin(0, P, FFT_SIZE)
     if (!active) return
     // Smooth the cross-spectra S_j ← λ·S_j + Y·X_j* (with 1/n averaging at the start) and the auto-spectra.
@@ -519,34 +381,32 @@ export class DelayEstimator {
     const lambda = Math.min(SMOOTHING, 1 - 1 / this.activeHops)
     const gain = 1 - lambda
     const Y = this.nearSpectrum
-    const X = this.farSpectra
     const S = this.cross
     const nearPower = this.nearPower
     const farPower = this.farPower
     const low = BAND_LOW_BIN
     const high = BAND_HIGH_BIN
-    for (let k = low; k <= high; k++) {
+    for (let k = low, b = farAt; k <= high; k++, b += 2) {
       const yr = Y[2 * k]!
       const yi = Y[2 * k + 1]!
-      const xr = X[farAt + 2 * k]!
-      const xi = X[farAt + 2 * k + 1]!
+      const xr = X[b]!
+      const xi = X[b + 1]!
       nearPower[k] = lambda * nearPower[k]! + gain * (yr * yr + yi * yi)
       farPower[k] = lambda * farPower[k]! + gain * (xr * xr + xi * xi)
     }
-    const spectrum = 2 * BINS
     for (let j = 0, xAt = farAt; j < parts; j++) {
-      const sAt = j * spectrum
-      for (let k = low; k <= high; k++) {
+      const sAt = j * BAND_SPECTRUM
+      for (let k = low, b = 0; k <= high; k++, b += 2) {
         const yr = Y[2 * k]!
         const yi = Y[2 * k + 1]!
-        const xr = X[xAt + 2 * k]!
-        const xi = X[xAt + 2 * k + 1]!
+        const xr = X[xAt + b]!
+        const xi = X[xAt + b + 1]!
         // Y·X* = (yr xr + yi xi) + j(yi xr − yr xi)
-        S[sAt + 2 * k] = lambda * S[sAt + 2 * k]! + gain * (yr * xr + yi * xi)
-        S[sAt + 2 * k + 1] = lambda * S[sAt + 2 * k + 1]! + gain * (yi * xr - yr * xi)
+        S[sAt + b] = lambda * S[sAt + b]! + gain * (yr * xr + yi * xi)
+        S[sAt + b + 1] = lambda * S[sAt + b + 1]! + gain * (yi * xr - yr * xi)
       }
-      xAt += spectrum
-      if (xAt === parts * spectrum) xAt = 0 // ring: partition j + 1 is the next slot
+      xAt += BAND_SPECTRUM
+      if (xAt === parts * BAND_SPECTRUM) xAt = 0 // ring: partition j + 1 is the next slot
     }
     // Search every hop until stable (after a few hops: a coherence of few averages is meaningless), then every 4th
     // hop (256 ms): the delay moves slowly.
@@ -561,8 +421,7 @@ export class DelayEstimator {
     const P = PARTITION
     const parts = this.partitions
     const S = this.cross
-    const G = this.weighted
-    const r = this.correlation
+    const G = this.spectrumScratch
     const norm = this.bandNorm
     const low = BAND_LOW_BIN
     const high = BAND_HIGH_BIN
@@ -571,33 +430,46 @@ export class DelayEstimator {
       norm[k] = Math.SQRT2 / (Math.sqrt(this.farPower[k]! * this.nearPower[k]!) + 1e-20)
     }
     G.fill(0)
-    // Valid lags of each partition: 0…P (P is the next partition's 0); scale the IDFT's 1/N back to a band mean.
+    // Partition j holds lags j·P … (j+1)·P (its last is the next partition's first): the correlation r over all
+    // count = parts·P + 1 lags, in order, in single precision, scanned as it is computed (nothing stored): its peak
+    // (the first of equal maxima), the peak's neighbours and Σr². The IDFT's 1/N is scaled back to a band mean.
     const scale = FFT_SIZE / (high - low + 1) / 2
-    const lags = this.lagScratch
-    for (let j = 0; j < parts; j++) {
-      const sAt = j * 2 * BINS
-      for (let k = low; k <= high; k++) {
-        const n = norm[k]!
-        G[2 * k] = S[sAt + 2 * k]! * n
-        G[2 * k + 1] = S[sAt + 2 * k + 1]! * n
-      }
-      this.fft.inverse(G, lags)
-      for (let i = 0; i <= P; i++) r[j * P + i] = lags[i]! * scale
-    }
+    const lags = this.timeScratch
     const count = parts * P + 1
     let best = 0
-    for (let i = 1; i < count; i++) if (r[i]! > r[best]!) best = i
-    const peak = r[best]!
+    let peak = -Infinity
+    let left = 0
+    let right = 0
+    let previous = 0
     let sumSquares = 0
-    for (let i = 0; i < count; i++) sumSquares += r[i]! * r[i]!
+    for (let j = 0; j < parts; j++) {
+      const sAt = j * BAND_SPECTRUM
+      for (let k = low, b = 0; k <= high; k++, b += 2) {
+        const n = norm[k]!
+        G[2 * k] = S[sAt + b]! * n
+        G[2 * k + 1] = S[sAt + b + 1]! * n
+      }
+      this.fft.inverse(G, lags)
+      const end = j === parts - 1 ? P : P - 1
+      for (let i = 0; i <= end; i++) {
+        const index = j * P + i
+        const value = Math.fround(lags[i]! * scale)
+        sumSquares += value * value
+        if (index === best + 1) right = value
+        if (value > peak) {
+          peak = value
+          best = index
+          left = previous
+        }
+        previous = value
+      }
+    }
     // Peak-to-RMS ratio over all lags: ~3–5 for unrelated signals (the largest of ~1000 noisy lags), 8–20 for echo.
     const peakToRms = peak / Math.sqrt(sumSquares / count + 1e-30)
     let fraction = 0
     if (best > 0 && best < count - 1) {
-      const a = r[best - 1]!
-      const b = r[best + 1]!
-      const denominator = a - 2 * peak + b
-      if (denominator < 0) fraction = Math.max(-0.5, Math.min(0.5, (0.5 * (a - b)) / denominator))
+      const denominator = left - 2 * peak + right
+      if (denominator < 0) fraction = Math.max(-0.5, Math.min(0.5, (0.5 * (left - right)) / denominator))
     }
     const lag = best + fraction - P // 2 kHz samples; negative = non-causal
     const confidence = peak > 0 ? Math.max(0, Math.min(1, (peakToRms - PEAK_TO_RMS_NOISE) / PEAK_TO_RMS_SPAN)) : 0

@@ -74,7 +74,8 @@
  * left to the suppressor; a non-causal delay (echo before its reference) cannot be cancelled and is reported. Clock
  * drift is reported but not compensated: the filter tracks it as a slowly moving echo path.
  */
-import { DelayEstimator, RealFft } from './delay-estimator'
+import { DelayEstimator } from './delay-estimator'
+import { RealFft } from './spectrum'
 import { gcd } from './units'
 
 export type EchoEngine = 'mdf' | 'nlms'
@@ -1368,7 +1369,7 @@ export class EchoCanceller {
     this.pathSmoothingShort = Math.pow(0.6, blockMs / 20)
     this.pathSmoothingLong = Math.pow(0.85, blockMs / 20)
     this.fft = new RealFft(2 * B)
-    this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs })
+    this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs }, this.fft) // shares the transform
     this.suppressor = new ResidualSuppressor(B / 2)
     this.nearBlock = new Float64Array(B)
     this.farBlock = new Float64Array(B)

@@ -49,7 +49,7 @@
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
-import { ComplexFft } from './delay-estimator'
+import { RealFft } from './spectrum'
 import { VoiceActivityDetector } from './vad'
 
 export type NoiseReducerEngine = 'gate' | 'subtract'
@@ -126,9 +126,11 @@ const XI_MIN = 1e-4
 /** ln(10)/10: dB → natural log of a power ratio, and back. */
 const DB_TO_LN = Math.LN10 / 10
 const LN_TO_DB = 10 / Math.LN10
-/** Entries of the G ↦ G^strength table over G in [0, 1] (nearest entry: |error| < 3e-4, 0.05 dB at −35 dB). */
-const STRENGTH_TABLE_SIZE = 4096
-const STRENGTH_TABLE_SCALE = STRENGTH_TABLE_SIZE - 1
+/**
+ * Steps of the G ↦ G^strength table over G in [0, 1], read with linear interpolation: relative error < 1e-4 down to
+ * the −35 dB floor (0.001 dB), in 4 KiB.
+ */
+const STRENGTH_TABLE_STEPS = 1024
 
 /** MCRA (nonstationary mode), per 20 ms: power smoothing, noise averaging (≈ 0.4 s), presence smoothing. */
 const MCRA_ALPHA_S_20MS = 0.6
@@ -175,114 +177,6 @@ export function fastExp(y: number): number {
   return p * POW2[n + 1023]!
 }
 
-/**
- * Real FFT of size n through an n/2-point complex FFT (ComplexFft) and the usual split (e.g. Numerical Recipes §12.3):
- * the real input, read as n/2 interleaved complex samples, is transformed, then untangled with e^(−2πik/n).
- */
-export class RealFft {
-  readonly size: number
-  private readonly half: number
-  private readonly fft: ComplexFft
-  private readonly cos: Float64Array
-  private readonly sin: Float64Array
-  /** Complex scratch, n/2 points interleaved. */
-  private readonly complexIn: Float64Array
-  private readonly complexOut: Float64Array
-
-  constructor(size: number) {
-    if (!(size >= 4 && (size & (size - 1)) === 0)) throw new RangeError(`size: ${size} is not a power of two ≥ 4`)
-    this.size = size
-    this.half = size / 2
-    this.fft = new ComplexFft(this.half)
-    this.cos = new Float64Array(this.half + 1)
-    this.sin = new Float64Array(this.half + 1)
-    for (let k = 0; k <= this.half; k++) {
-      this.cos[k] = Math.cos((2 * Math.PI * k) / size)
-      this.sin[k] = Math.sin((2 * Math.PI * k) / size)
-    }
-    this.complexIn = new Float64Array(size)
-    this.complexOut = new Float64Array(size)
-  }
-
-  /** Bytes of the twiddles and scratch (the complex transform's tables included). */
-  get stateBytes(): number {
-    return (
-      this.cos.byteLength +
-      this.sin.byteLength +
-      this.complexIn.byteLength +
-      this.complexOut.byteLength +
-      this.fft.stateBytes
-    )
-  }
-
-  /** X(k) = Σ x(t)·e^(−2πikt/n), k = 0…n/2, into re/im, and |X(k)|² into power if given (input is not modified). */
-  forward(input: Float64Array, re: Float64Array, im: Float64Array, power?: Float64Array): void {
-    const m = this.half
-    const z = this.complexOut
-    const cos = this.cos
-    const sin = this.sin
-    this.fft.transform(z, input)
-    for (let k = 0; k <= m; k++) {
-      const a = k === m ? 0 : 2 * k
-      const b = k === 0 ? 0 : 2 * (m - k)
-      const ar = z[a]!
-      const ai = z[a + 1]!
-      const br = z[b]!
-      const bi = z[b + 1]!
-      // even part (A + B*)/2, odd part −i(A − B*)/2, X = even + e^(−2πik/n)·odd
-      const er = ar + br
-      const ei = ai - bi
-      const or = ai + bi
-      const oi = br - ar
-      const c = cos[k]!
-      const s = sin[k]!
-      const xr = 0.5 * (er + c * or + s * oi)
-      const xi = 0.5 * (ei + c * oi - s * or)
-      re[k] = xr
-      im[k] = xi
-      if (power !== undefined) power[k] = xr * xr + xi * xi
-    }
-  }
-
-  /**
-   * The inverse of forward() for a Hermitian spectrum given as k = 0…n/2, up to a per-sample factor:
-   * x(t) = output[t]·inverseScale(t). The factor is left to the caller so that it folds into the synthesis window.
-   */
-  inverseUnscaled(re: Float64Array, im: Float64Array, output: Float64Array): void {
-    const m = this.half
-    const zIn = this.complexIn
-    const cos = this.cos
-    const sin = this.sin
-    for (let k = 0; k < m; k++) {
-      const xr = re[k]!
-      const xi = im[k]!
-      const yr = re[m - k]!
-      const yi = -im[m - k]! // conj(X(m − k))
-      const dr = xr - yr
-      const di = xi - yi
-      // odd part = (X − conj X(m−k))·e^(+2πik/n); Z = even + i·odd; conj(Z) goes in, so a forward FFT inverts
-      const c = cos[k]!
-      const s = sin[k]!
-      const or = dr * c - di * s
-      const oi = dr * s + di * c
-      zIn[2 * k] = xr + yr - oi
-      zIn[2 * k + 1] = -(xi + yi + or)
-    }
-    this.fft.transform(output, zIn)
-  }
-
-  /** Factor turning inverseUnscaled()'s output[t] into x(t): z = conj(FFT(conj Z))/m, halved for the (A + B) sums. */
-  inverseScale(t: number): number {
-    return ((t & 1) === 1 ? -0.5 : 0.5) / this.half
-  }
-
-  /** x(t) = (1/n)·Σ X(k)·e^(2πikt/n): the exact inverse of forward(), n real samples into output. */
-  inverse(re: Float64Array, im: Float64Array, output: Float64Array): void {
-    this.inverseUnscaled(re, im, output)
-    for (let t = 0; t < this.size; t++) output[t] = output[t]! * this.inverseScale(t)
-  }
-}
-
 export class NoiseReducer {
   readonly metrics: NoiseReducerMetrics = {
     noiseFloorDb: -120,
@@ -321,45 +215,42 @@ export class NoiseReducer {
   private fft!: RealFft
   private vad!: VoiceActivityDetector
   /** Analysis window (= synthesis window), windowLength. */
-  private window!: Float64Array
-  /** Synthesis window × the inverse FFT's per-sample scale, fftSize (0 beyond the window). */
-  private synthesisWindow!: Float64Array
-  /** G ↦ G^strength over G in [0, 1] (rebuilt when strength changes). */
-  private readonly strengthTable = new Float32Array(STRENGTH_TABLE_SIZE)
-  /** Analysis buffer: the last windowLength input samples. */
-  private input!: Float64Array
+  private window!: Float32Array
+  /** G ↦ G^strength at G = i / STRENGTH_TABLE_STEPS, i = 0…STRENGTH_TABLE_STEPS (rebuilt when strength changes). */
+  private readonly strengthTable = new Float32Array(STRENGTH_TABLE_STEPS + 1)
+  /** Analysis buffer: the last windowLength input samples (Float32 like the input: exact). */
+  private input!: Float32Array
   /** learnNoise()'s own analysis buffer. */
-  private learnInput!: Float64Array
+  private learnInput!: Float32Array
   /** Overlap-add accumulator, windowLength. */
-  private overlapAdd!: Float64Array
-  /** Windowed frame / inverse FFT output, fftSize. */
+  private overlapAdd!: Float32Array
+  /** Windowed frame / inverse FFT output, fftSize (scratch). */
   private fftBuffer!: Float64Array
-  /** Spectrum and power, bins 0…fftSize/2. */
-  private re!: Float64Array
-  private im!: Float64Array
-  private power!: Float64Array
+  /** Spectrum, interleaved re/im over bins 0…fftSize/2 (scratch), and the power |X|². */
+  private spectrum!: Float64Array
+  private power!: Float32Array
   /** Full-strength amplitude gain per bin. */
-  private gain!: Float64Array
+  private gain!: Float32Array
   /** Gate mask after smoothing (its state across frames). */
-  private maskSmoothed!: Float64Array
+  private maskSmoothed!: Float32Array
   /** The gate's power, smoothed over 3 bins and 2 frames; its raw mask. */
-  private maskPower!: Float64Array
-  private maskRaw!: Float64Array
+  private maskPower!: Float32Array
+  private maskRaw!: Float32Array
   /** Wiener-estimated clean power of the previous frame (decision-directed a priori SNR). */
-  private previousCleanPower!: Float64Array
+  private previousCleanPower!: Float32Array
   /** Power smoothed over 3 bins and 2 frames, for spectral subtraction. */
-  private subtractPower!: Float64Array
+  private subtractPower!: Float32Array
   /** Noise model: λ, 1/λ, log-power mean (dB) and variance (dB²), gate threshold (power). */
-  private noisePower!: Float64Array
-  private noiseInverse!: Float64Array
-  private noiseDbMean!: Float64Array
-  private noiseDbVariance!: Float64Array
-  private thresholdPower!: Float64Array
+  private noisePower!: Float32Array
+  private noiseInverse!: Float32Array
+  private noiseDbMean!: Float32Array
+  private noiseDbVariance!: Float32Array
+  private thresholdPower!: Float32Array
   /** MCRA: smoothed power, its running minimum and the current window's, speech presence probability. */
-  private smoothedPower!: Float64Array
-  private minPower!: Float64Array
-  private minPowerTemp!: Float64Array
-  private presence!: Float64Array
+  private smoothedPower!: Float32Array
+  private minPower!: Float32Array
+  private minPowerTemp!: Float32Array
+  private presence!: Float32Array
   private learnedHops = 0
   private hopsSinceThresholds = 0
   private skippedLearnHops = 0
@@ -565,13 +456,16 @@ export class NoiseReducer {
   }
 
   /** Windows the buffer; spectrum into re/im and |X|² into power. */
-  private analyze(buffer: Float64Array): void {
+  private analyze(buffer: Float32Array): void {
     const x = this.fftBuffer
     const window = this.window
     const n = this.windowLength
     for (let i = 0; i < n; i++) x[i] = buffer[i]! * window[i]!
     x.fill(0, n) // zero padding (the buffer also holds the last inverse FFT)
-    this.fft.forward(x, this.re, this.im, this.power)
+    const X = this.spectrum
+    this.fft.forward(x, X)
+    const power = this.power
+    for (let k = 0; k < this.bins; k++) power[k] = X[2 * k]! * X[2 * k]! + X[2 * k + 1]! * X[2 * k + 1]!
   }
 
   private processHop(callerSpeech: boolean | undefined): void {
@@ -592,19 +486,23 @@ export class NoiseReducer {
 
     // Strength (G^strength by table), apply; the power sums of the metrics; gain[] becomes G² for speechMetrics().
     const bins = this.bins
-    const re = this.re
-    const im = this.im
+    const X = this.spectrum
     const power = this.power
     const gain = this.gain
     const noise = this.noisePower
     const table = this.strengthTable
+    const steps = STRENGTH_TABLE_STEPS
     let powerIn = 0
     let powerOut = 0
     let noiseIn = 0
     for (let k = 0; k < bins; k++) {
-      const g = table[(gain[k]! * STRENGTH_TABLE_SCALE + 0.5) | 0]!
-      re[k] = re[k]! * g
-      im[k] = im[k]! * g
+      // G^strength, interpolated in the table (G ≤ 1: the last step ends at the table's last entry).
+      const position = gain[k]! * steps
+      const index = position < steps ? position | 0 : steps - 1
+      const below = table[index]!
+      const g = below + (position - index) * (table[index + 1]! - below)
+      X[2 * k] = X[2 * k]! * g
+      X[2 * k + 1] = X[2 * k + 1]! * g
       const g2 = g * g
       gain[k] = g2
       const p = power[k]!
@@ -618,13 +516,13 @@ export class NoiseReducer {
     powerOut = 2 * powerOut - gain[0]! * power[0]! - gain[last]! * power[last]!
     noiseIn = 2 * noiseIn - noise[0]! - noise[last]!
 
-    // Synthesis: inverse FFT, synthesis window (with the inverse's scale), overlap-add.
+    // Synthesis: inverse FFT, synthesis window, overlap-add.
     const x = this.fftBuffer
-    this.fft.inverseUnscaled(re, im, x)
+    this.fft.inverse(X, x)
     const overlapAdd = this.overlapAdd
-    const synthesis = this.synthesisWindow
+    const window = this.window
     const windowLength = this.windowLength
-    for (let i = 0; i < windowLength; i++) overlapAdd[i] = overlapAdd[i]! + x[i]! * synthesis[i]!
+    for (let i = 0; i < windowLength; i++) overlapAdd[i] = overlapAdd[i]! + x[i]! * window[i]!
 
     const m = this.metrics
     const a = this.metricSmoothing
@@ -840,11 +738,11 @@ export class NoiseReducer {
     }
   }
 
-  /** table[i] = (i / (size − 1))^strength. */
+  /** table[i] = (i / STRENGTH_TABLE_STEPS)^strength. */
   private buildStrengthTable(): void {
     const strength = this.config.strength
     const table = this.strengthTable
-    for (let i = 0; i < STRENGTH_TABLE_SIZE; i++) table[i] = (i / STRENGTH_TABLE_SCALE) ** strength
+    for (let i = 0; i <= STRENGTH_TABLE_STEPS; i++) table[i] = (i / STRENGTH_TABLE_STEPS) ** strength
   }
 
   /** Allocates every buffer for the configured rate and frame size (cold path), then resets. */
@@ -888,45 +786,62 @@ export class NoiseReducer {
     const hann = new Float64Array(overlap)
     let hannSum = 0
     for (let j = 0; j < overlap; j++) hannSum += hann[j] = Math.sin((Math.PI * (j + 0.5)) / overlap) ** 2
-    this.window = new Float64Array(windowLength)
-    this.synthesisWindow = new Float64Array(fftSize)
+    this.window = new Float32Array(windowLength)
     for (let n = 0; n < windowLength; n++) {
       let sum = 0
       for (let j = Math.max(0, n - hop + 1); j <= n && j < overlap; j++) sum += hann[j]!
       this.window[n] = Math.sqrt(sum / hannSum)
-      this.synthesisWindow[n] = this.window[n]! * this.fft.inverseScale(n)
     }
-    this.input = new Float64Array(windowLength)
-    this.learnInput = new Float64Array(windowLength)
-    this.overlapAdd = new Float64Array(windowLength)
+    this.input = new Float32Array(windowLength)
+    this.learnInput = new Float32Array(windowLength)
+    this.overlapAdd = new Float32Array(windowLength)
     this.fftBuffer = new Float64Array(fftSize)
-    this.re = new Float64Array(bins)
-    this.im = new Float64Array(bins)
-    this.power = new Float64Array(bins)
-    this.gain = new Float64Array(bins)
-    this.maskSmoothed = new Float64Array(bins)
-    this.maskPower = new Float64Array(bins)
-    this.maskRaw = new Float64Array(bins)
-    this.previousCleanPower = new Float64Array(bins)
-    this.subtractPower = new Float64Array(bins)
-    this.noisePower = new Float64Array(bins)
-    this.noiseInverse = new Float64Array(bins)
-    this.noiseDbMean = new Float64Array(bins)
-    this.noiseDbVariance = new Float64Array(bins)
-    this.thresholdPower = new Float64Array(bins)
-    this.smoothedPower = new Float64Array(bins)
-    this.minPower = new Float64Array(bins)
-    this.minPowerTemp = new Float64Array(bins)
-    this.presence = new Float64Array(bins)
-    // Typed-array state: window, synthesis window, strength table, 4 signal buffers, 18 per-bin arrays, the FFT's
-    // twiddles and scratch, the VAD's.
-    this.bytes =
-      8 * (2 * windowLength + fftSize) +
-      4 * STRENGTH_TABLE_SIZE +
-      8 * (3 * windowLength + fftSize) +
-      8 * 18 * bins +
-      this.fft.stateBytes +
-      this.vad.stateBytes
+    this.spectrum = new Float64Array(2 * bins)
+    this.power = new Float32Array(bins)
+    this.gain = new Float32Array(bins)
+    this.maskSmoothed = new Float32Array(bins)
+    this.maskPower = new Float32Array(bins)
+    this.maskRaw = new Float32Array(bins)
+    this.previousCleanPower = new Float32Array(bins)
+    this.subtractPower = new Float32Array(bins)
+    this.noisePower = new Float32Array(bins)
+    this.noiseInverse = new Float32Array(bins)
+    this.noiseDbMean = new Float32Array(bins)
+    this.noiseDbVariance = new Float32Array(bins)
+    this.thresholdPower = new Float32Array(bins)
+    this.smoothedPower = new Float32Array(bins)
+    this.minPower = new Float32Array(bins)
+    this.minPowerTemp = new Float32Array(bins)
+    this.presence = new Float32Array(bins)
+    const arrays = [
+      this.strengthTable,
+      this.window,
+      this.input,
+      this.learnInput,
+      this.overlapAdd,
+      this.fftBuffer,
+      this.spectrum,
+      this.power,
+      this.gain,
+      this.maskSmoothed,
+      this.maskPower,
+      this.maskRaw,
+      this.previousCleanPower,
+      this.subtractPower,
+      this.noisePower,
+      this.noiseInverse,
+      this.noiseDbMean,
+      this.noiseDbVariance,
+      this.thresholdPower,
+      this.smoothedPower,
+      this.minPower,
+      this.minPowerTemp,
+      this.presence,
+    ]
+    // Typed-array state and scratch, the FFT's tables and scratch, the VAD's.
+    let bytes = this.fft.stateBytes + this.vad.stateBytes
+    for (const a of arrays) bytes += a.byteLength
+    this.bytes = bytes
     this.reset()
   }
 }

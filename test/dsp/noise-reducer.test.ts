@@ -5,7 +5,6 @@ import {
   fastExp,
   fastLn,
   NoiseReducer,
-  RealFft,
   type NoiseReducerConfig,
   type NoiseReducerEngine,
 } from '../../src/dsp/noise-reducer'
@@ -76,30 +75,6 @@ describe('NoiseReducer configuration', () => {
 })
 
 describe('NoiseReducer building blocks', () => {
-  it('computes the same spectrum as fft.js and inverts it exactly', () => {
-    const random = new Random(3)
-    for (const size of [16, 64, 512]) {
-      const fft = new RealFft(size)
-      const reference = new FFT(size)
-      const x = new Float64Array(size)
-      for (let i = 0; i < size; i++) x[i] = random.normal()
-      const re = new Float64Array(size / 2 + 1)
-      const im = new Float64Array(size / 2 + 1)
-      const power = new Float64Array(size / 2 + 1)
-      fft.forward(x, re, im, power)
-      const expected = reference.createComplexArray() as number[]
-      reference.realTransform(expected, Array.from(x))
-      for (let k = 0; k <= size / 2; k++) {
-        expect(re[k]).toBeCloseTo(expected[2 * k]!, 9)
-        expect(im[k]).toBeCloseTo(expected[2 * k + 1]!, 9)
-        expect(power[k]).toBeCloseTo(re[k]! ** 2 + im[k]! ** 2, 9)
-      }
-      const back = new Float64Array(size)
-      fft.inverse(re, im, back)
-      for (let i = 0; i < size; i++) expect(back[i]).toBeCloseTo(x[i]!, 12)
-    }
-  })
-
   it('approximates ln and exp within 2e-6 and 1e-5 over the ranges the gains use', () => {
     for (let e = -300; e <= 300; e += 0.37) {
       const x = 10 ** e
