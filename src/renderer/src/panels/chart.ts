@@ -31,7 +31,7 @@ let budgetFrameMs = -1
 let budgetLeft = MAX_REDRAWS_PER_FRAME
 /** How often `data-points` is refreshed. */
 const POINTS_ATTRIBUTE_INTERVAL_MS = 250
-/** Frames in the longest window (20 ms frames): the size of every chart's columns. */
+/** Frames in the longest window (frames of 10 ms or more): the size of every chart's columns. */
 const MAX_WINDOW_FRAMES = Math.ceil((MAX_WINDOW_S * 1000) / 10)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -196,6 +196,8 @@ export class MetricChart {
   private readonly xLimits = { min: 0, max: 1 }
   private readonly yLimits: { min: number; max: number }[]
   private readonly legendIndex = { idx: 0 }
+  /** Set every y scale on the next apply (after a rebuild or a new window). */
+  private forceScales = false
   private readonly resize: ResizeObserver | null
   private readonly intersection: IntersectionObserver | null
   /** The container's width (from the ResizeObserver: no layout read on the frame loop); 0 while hidden. */
@@ -264,25 +266,10 @@ export class MetricChart {
     const plot = this.plot!
     const frameS = rings.frameMs / 1000
     const end = Math.max(rings.nextFrame, 0)
-    const data = this.data
-    plot.batch(() => {
-      plot.setData(data as unknown as uPlot.AlignedData, false)
-      this.xLimits.min = (end - windowFrames) * frameS
-      this.xLimits.max = (end - 1) * frameS
-      plot.setScale('x', this.xLimits)
-      const axes = this.spec.axes
-      for (let a = 0; a < axes.length; a++) {
-        const axis = axes[a]!
-        const top = this.fitTop(axis)
-        if (top !== this.scaleMax.get(axis.scale) || force) {
-          this.scaleMax.set(axis.scale, top)
-          const limits = this.yLimits[a]!
-          limits.min = axis.min
-          limits.max = axis.min + (top - axis.min) * (axis.headroom ?? 1)
-          plot.setScale(axis.scale, limits)
-        }
-      }
-    })
+    this.xLimits.min = (end - windowFrames) * frameS
+    this.xLimits.max = (end - 1) * frameS
+    this.forceScales = force
+    plot.batch(this.apply)
     if (force || nowMs - this.pointsAtMs >= POINTS_ATTRIBUTE_INTERVAL_MS) {
       this.pointsAtMs = nowMs
       const first = this.data[1]
@@ -296,6 +283,25 @@ export class MetricChart {
       if (plot.cursor.left === undefined || plot.cursor.left < 0) {
         this.legendIndex.idx = windowFrames - 1
         plot.setLegend(this.legendIndex)
+      }
+    }
+  }
+
+  /** setData and the scales, as one uPlot commit (a bound field: no closure per redraw). */
+  private readonly apply = (): void => {
+    const plot = this.plot!
+    plot.setData(this.data as unknown as uPlot.AlignedData, false)
+    plot.setScale('x', this.xLimits)
+    const axes = this.spec.axes
+    for (let a = 0; a < axes.length; a++) {
+      const axis = axes[a]!
+      const top = this.fitTop(axis)
+      if (top !== this.scaleMax.get(axis.scale) || this.forceScales) {
+        this.scaleMax.set(axis.scale, top)
+        const limits = this.yLimits[a]!
+        limits.min = axis.min
+        limits.max = axis.min + (top - axis.min) * (axis.headroom ?? 1)
+        plot.setScale(axis.scale, limits)
       }
     }
   }
