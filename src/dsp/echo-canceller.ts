@@ -185,6 +185,9 @@ const ERLE_HISTOGRAM_BINS = 240
 const TAIL_FLOOR = 1e-9
 /** Powers below this are flushed to 0 in decaying recursions (denormals cost ~100× per operation). */
 const TINY = 1e-30
+/** The far history ring holds 16-bit PCM: sample × FAR_SCALE; FAR_UNIT is one step (exact powers of two). */
+const FAR_SCALE = 32768
+const FAR_UNIT = 1 / 32768
 /** Silence threshold of the far end (mean square, −70 dBFS). */
 const FAR_SILENT_POWER = 1e-7
 
@@ -371,6 +374,18 @@ class MdfFilter {
 
   get farSpectraArray(): Float32Array {
     return this.farSpectra
+  }
+
+  /**
+   * Scratch the caller may use between filter() and the next filter(): a time buffer of 2B (the foreground's inverse
+   * transform output) and a spectrum of B + 1 bins (the foreground's spectrum), e.g. for the gradient [0, e] → E.
+   */
+  get scratchTime(): Float64Array {
+    return this.foregroundTime
+  }
+
+  get scratchSpectrum(): Float64Array {
+    return this.foregroundSpectrum
   }
 
   /**
@@ -685,7 +700,7 @@ class MdfFilter {
   }
 
   /** Time-domain taps of the foreground [0, partitions·B) into out. */
-  getTaps(out: Float64Array): void {
+  getTaps(out: Float32Array): void {
     const B = this.blockSamples
     const n = 2 * this.bins
     const t = this.timeScratch
@@ -698,7 +713,7 @@ class MdfFilter {
   }
 
   /** Loads time-domain taps [0, count) (zero beyond) into both paths, fully constrained. */
-  setTaps(taps: Float64Array, count: number): void {
+  setTaps(taps: Float32Array, count: number): void {
     const B = this.blockSamples
     const t = this.timeScratch
     for (let j = 0; j < this.partitions; j++) {
@@ -719,7 +734,7 @@ class MdfFilter {
    * Rebuilds the far history from aligned far samples history[0 … (partitions+1)·B) (oldest first, ending with the
    * block before the next one to be filtered): the spectra ring and the previous block.
    */
-  loadHistory(history: Float64Array): void {
+  loadHistory(history: Float32Array): void {
     const B = this.blockSamples
     const M = this.partitions
     const K = this.bins
@@ -784,12 +799,12 @@ class NlmsFilter {
     }
   }
 
-  getTaps(out: Float64Array): void {
+  getTaps(out: Float32Array): void {
     const L = this.taps
     for (let i = 0; i < L; i++) out[i] = this.reversedTaps[L - 1 - i]!
   }
 
-  setTaps(taps: Float64Array, count: number): void {
+  setTaps(taps: Float32Array, count: number): void {
     const L = this.taps
     for (let i = 0; i < L; i++) this.reversedTaps[L - 1 - i] = i < count ? taps[i]! : 0
   }
@@ -1221,8 +1236,8 @@ export class EchoCanceller {
   private mdf: MdfFilter | null = null
   private nlms: NlmsFilter | null = null
 
-  /** Far history ring (raw far, every sample), power-of-two length. */
-  private farRing = new Float32Array(0)
+  /** Far history ring (the far end as 16-bit PCM, every sample), power-of-two length. */
+  private farRing = new Int16Array(0)
   private farMask = 0
   /** Samples consumed so far (near and far advance together). */
   private sampleCount = 0
@@ -1237,18 +1252,15 @@ export class EchoCanceller {
   private errorBlock!: Float64Array
   private backgroundEcho!: Float64Array
   private backgroundError!: Float64Array
-  /** [0, block] scratch and the spectrum of [0, e_b] (the background's gradient). */
-  private rectScratch!: Float64Array
   /** Raised-cosine crossfade over a block, 0 → 1 (the foreground taking the background's weights). */
   private crossfade!: Float64Array
-  private errorRect!: Float64Array
   /** Valin's step per MDF bin, normalized by the far power. */
   private step!: Float64Array
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
   private tail!: Float64Array
   private lastPartitionPower!: Float64Array
   /** Time-domain taps scratch for shifts and hand-overs. */
-  private tapScratch = new Float64Array(0)
+  private tapScratch = new Float32Array(0)
   /** Suppressor output of the current block. */
   private outputBlock!: Float64Array
   /** Output FIFO ring. */
@@ -1334,9 +1346,7 @@ export class EchoCanceller {
       this.errorBlock,
       this.backgroundEcho,
       this.backgroundError,
-      this.rectScratch,
       this.crossfade,
-      this.errorRect,
       this.step,
       this.tail,
       this.lastPartitionPower,
@@ -1378,15 +1388,13 @@ export class EchoCanceller {
     this.backgroundEcho = new Float64Array(B)
     this.backgroundError = new Float64Array(B)
     this.outputBlock = new Float64Array(B)
-    this.rectScratch = new Float64Array(2 * B)
     this.crossfade = new Float64Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
-    this.errorRect = new Float64Array(2 * B + 2)
     this.step = new Float64Array(this.bins)
     this.tail = new Float64Array(this.bins)
     this.lastPartitionPower = new Float64Array(this.bins)
-    this.tapScratch = new Float64Array(0)
-    this.farRing = new Float32Array(0)
+    this.tapScratch = new Float32Array(0)
+    this.farRing = new Int16Array(0)
     this.sampleCount = 0
     this.ensureCapacity(this.config.filterLength)
     let out = 1
@@ -1406,12 +1414,12 @@ export class EchoCanceller {
   private ensureCapacity(taps: number): void {
     const B = this.blockSamples
     const needTaps = Math.ceil(taps / B) * B + 2 * B
-    if (this.tapScratch.length < needTaps) this.tapScratch = new Float64Array(needTaps)
+    if (this.tapScratch.length < needTaps) this.tapScratch = new Float32Array(needTaps)
     const maxDelay = Math.ceil((this.config.maxBulkDelayMs * this.config.sampleRateHz) / 1000)
     let size = 1
     while (size < maxDelay + needTaps + 2 * B) size <<= 1
     if (size <= this.farRing.length) return
-    const ring = new Float32Array(size)
+    const ring = new Int16Array(size)
     const old = this.farRing
     if (old.length > 0) {
       for (let n = Math.max(0, this.sampleCount - old.length); n < this.sampleCount; n++) {
@@ -1423,7 +1431,7 @@ export class EchoCanceller {
   }
 
   /** Creates the configured engine, handing over `taps` (time domain, `count` of them) if given. */
-  private allocateEngine(taps: { values: Float64Array; count: number } | null): void {
+  private allocateEngine(taps: { values: Float32Array; count: number } | null): void {
     const B = this.blockSamples
     const L = this.config.filterLength
     if (this.config.engine === 'mdf') {
@@ -1548,7 +1556,8 @@ export class EchoCanceller {
         // As units.sanitize: NaN and ±Infinity → 0, clamp the rest to [-1, 1].
         if (!(f >= -1 && f <= 1)) f = f > 1 && f !== Infinity ? 1 : f < -1 && f !== -Infinity ? -1 : 0
         if (!(n >= -1 && n <= 1)) n = n > 1 && n !== Infinity ? 1 : n < -1 && n !== -Infinity ? -1 : 0
-        ring[count & mask] = f
+        // 16-bit PCM, as the far end is played: the nearest 1/32768, at most 32767.
+        ring[count & mask] = Math.min(32767, Math.round(f * FAR_SCALE))
         count++
         nearBlock[fill++] = n
       }
@@ -1577,12 +1586,12 @@ export class EchoCanceller {
     const end = this.sampleCount
     const oldest = Math.max(0, end - ring.length)
     if (first >= oldest && first + count <= end) {
-      for (let i = 0; i < count; i++) dest[at + i] = ring[(first + i) & mask]!
+      for (let i = 0; i < count; i++) dest[at + i] = ring[(first + i) & mask]! * FAR_UNIT
       return
     }
     for (let i = 0; i < count; i++) {
       const index = first + i
-      dest[at + i] = index >= oldest && index < end ? ring[index & mask]! : 0
+      dest[at + i] = index >= oldest && index < end ? ring[index & mask]! * FAR_UNIT : 0
     }
   }
 
@@ -1591,8 +1600,18 @@ export class EchoCanceller {
     const B = this.blockSamples
     const blockStart = this.sampleCount - this.blockFill // the next block to be filtered starts here
     const length = (this.mdf.partitions + 1) * B
-    this.readAligned(blockStart - length, length, this.tapScratch, 0)
-    this.mdf.loadHistory(this.tapScratch)
+    // Aligned far samples [blockStart − length, blockStart) (0 before the ring's oldest), as readAligned() reads them.
+    const ring = this.farRing
+    const mask = this.farMask
+    const first = blockStart - length - this.appliedDelay
+    const end = this.sampleCount
+    const oldest = Math.max(0, end - ring.length)
+    const t = this.tapScratch
+    for (let i = 0; i < length; i++) {
+      const index = first + i
+      t[i] = index >= oldest && index < end ? ring[index & mask]! * FAR_UNIT : 0
+    }
+    this.mdf.loadHistory(t)
   }
 
   /** Moves the filter window to start `delay` samples behind the far reference, shifting the taps with it. */
@@ -1774,13 +1793,14 @@ export class EchoCanceller {
     if (this.mdf) {
       if (!this.mdf.isSilent) {
         // (silent: adapt() only clears the next block's partial outputs)
-        const t = this.rectScratch // its first half stays 0
+        const t = this.mdf.scratchTime
+        t.fill(0, 0, B)
         t.set(eb, B)
-        this.fft.forward(t, this.errorRect)
+        this.fft.forward(t, this.mdf.scratchSpectrum)
       }
       const adapting = !saturated && sxx > FAR_SILENT_POWER * B
       if (adapting) this.computeStep(sxx, sff, syf, seyf)
-      this.mdf.adapt(this.errorRect, adapting ? this.step : null, this.adapted)
+      this.mdf.adapt(this.mdf.scratchSpectrum, adapting ? this.step : null, this.adapted)
     }
     this.updateTail()
 
