@@ -4,7 +4,8 @@
  * sequence order, or an outcome telling it to conceal or to output silence.
  *
  * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for 2·maxDelayMs plus reordering),
- * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised);
+ * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised; as
+ * Float32, or as 16-bit PCM with `sampleFormat: 'int16'`, which holds decoded G.711 exactly in half the memory);
  * nothing is allocated in push or playout. A 65536-bit "seen" map (cleared half a cycle behind the playout
  * pointer) recognises duplicates across the 16-bit wrap.
  *
@@ -77,7 +78,14 @@ export interface JitterBufferConfig {
   /** Upper bound of the adaptive target, ms (JITTER_BUFFER_MAX_MS). */
   maxDelayMs: number
   mode: JitterBufferMode
+  /**
+   * Storage of the slots: 'float32' (default, exact) or 'int16' (16-bit PCM, half the memory: lossless for G.711
+   * payloads, whose decoded values are 16-bit steps; others are rounded to the nearest 1/32768).
+   */
+  sampleFormat: JitterBufferSampleFormat
 }
+
+export type JitterBufferSampleFormat = 'float32' | 'int16'
 
 /**
  * 'ok': `out` holds the next frame in order. 'missing': the next frame is absent at its playout time (lost or
@@ -149,8 +157,12 @@ export const JITTER_BUFFER_DEFAULTS: Readonly<JitterBufferConfig> = {
   targetDelayMs: 80,
   maxDelayMs: 200,
   mode: 'adaptive',
+  sampleFormat: 'float32',
 }
 
+/** 16-bit slots: sample × INT16_SCALE; INT16_UNIT is one step (exact powers of two). */
+const INT16_SCALE = 32768
+const INT16_UNIT = 1 / 32768
 /** Quantile of the (non-spike) relative delays that sets the jitter target (late loss ≈ 1 − quantile). */
 const DELAY_QUANTILE = 0.99
 /** Sliding window of the delay statistics: 1000 packets = 20 s of 20 ms frames. */
@@ -229,6 +241,9 @@ export class JitterBuffer {
   private quietMs = 0
   /** Slot payloads, capacity × frameSamples. */
   private slotSamples = new Float32Array(0)
+  /** The slots as 16-bit PCM when sampleFormat is 'int16' (slotSamples is then empty). */
+  private slotSamples16 = new Int16Array(0)
+  private isInt16 = false
   /** Seq held by each slot. */
   private slotSeq = new Int32Array(0)
   /** Timestamp of each slot relative to the stream anchor, samples. */
@@ -324,14 +339,17 @@ export class JitterBuffer {
     validateConfig(next)
     const frameSamples = Math.round((next.sampleRateHz * next.frameMs) / 1000)
     const capacity = capacityFor(next)
-    const resize = frameSamples !== this.frameSamples || capacity !== this.capacity
+    const isInt16 = next.sampleFormat === 'int16'
+    const resize = frameSamples !== this.frameSamples || capacity !== this.capacity || isInt16 !== this.isInt16
     this.config = next
     this.quietMs = Math.max(500, 2 * next.maxDelayMs)
     if (resize) {
       this.frameSamples = frameSamples
       this.capacity = capacity
       this.mask = capacity - 1
-      this.slotSamples = new Float32Array(capacity * frameSamples)
+      this.isInt16 = isInt16
+      this.slotSamples = new Float32Array(isInt16 ? 0 : capacity * frameSamples)
+      this.slotSamples16 = new Int16Array(isInt16 ? capacity * frameSamples : 0)
       this.slotSeq = new Int32Array(capacity)
       this.slotTimestamp = new Float64Array(capacity)
       this.slotArrivalMs = new Float64Array(capacity)
@@ -523,7 +541,7 @@ export class JitterBuffer {
       const n = this.frameSamples
       const base = slot * n
       const length = out.length < n ? out.length : n
-      for (let i = 0; i < length; i++) out[i] = this.slotSamples[base + i]!
+      this.readSlot(base, out, length)
       for (let i = length; i < out.length; i++) out[i] = 0
       this.slotFull[slot] = 0
       this.buffered--
@@ -566,7 +584,7 @@ export class JitterBuffer {
       const n = this.frameSamples
       const base = (seq & this.mask) * n
       const length = out.length < n ? out.length : n
-      for (let i = 0; i < length; i++) out[i] = this.slotSamples[base + i]!
+      this.readSlot(base, out, length)
       return k
     }
     return -1
@@ -643,7 +661,8 @@ export class JitterBuffer {
     // Not playing yet: the pointer starts at the earliest packet held.
     if (!this.isPlaying && (this.buffered === 0 || ahead < 0)) this.movePointer(seq, timestamp)
     const slot = seq & this.mask
-    this.copyPayload(payload, this.slotSamples, slot * this.frameSamples)
+    if (this.isInt16) this.copyPayload16(payload, slot * this.frameSamples)
+    else this.copyPayload(payload, this.slotSamples, slot * this.frameSamples)
     this.slotSeq[slot] = seq
     this.slotTimestamp[slot] = timestamp
     this.slotArrivalMs[slot] = arrivalMs
@@ -734,6 +753,38 @@ export class JitterBuffer {
     this.metrics.nonFiniteSamples += sanitize(target, start, start + n)
   }
 
+  /** As copyPayload into the 16-bit slots: sanitised, then rounded to the nearest 1/32768 (at most 32767). */
+  private copyPayload16(payload: ArrayLike<number>, start: number): void {
+    const n = this.frameSamples
+    const target = this.slotSamples16
+    const length = payload.length < n ? payload.length : n
+    let bad = 0
+    for (let i = 0; i < length; i++) {
+      let v = payload[i]!
+      if (!(v >= -1 && v <= 1)) {
+        if (v !== v || v === Infinity || v === -Infinity) {
+          v = 0
+          bad++
+        } else v = v > 1 ? 1 : -1
+      }
+      const q = Math.round(v * INT16_SCALE)
+      target[start + i] = q > 32767 ? 32767 : q
+    }
+    for (let i = length; i < n; i++) target[start + i] = 0
+    this.metrics.nonFiniteSamples += bad
+  }
+
+  /** out[0, length) = the slot's samples from base. */
+  private readSlot(base: number, out: Float32Array, length: number): void {
+    if (this.isInt16) {
+      const samples = this.slotSamples16
+      for (let i = 0; i < length; i++) out[i] = samples[base + i]! * INT16_UNIT
+    } else {
+      const samples = this.slotSamples
+      for (let i = 0; i < length; i++) out[i] = samples[base + i]!
+    }
+  }
+
   private isSeen(seq: number): boolean {
     return (this.seen[seq >>> 5]! & (1 << (seq & 31))) !== 0
   }
@@ -755,9 +806,18 @@ export class JitterBuffer {
     const n = this.frameSamples
     const base = slot * n
     let sum = 0
-    for (let i = 0; i < n; i++) {
-      const v = this.slotSamples[base + i]!
-      sum += v * v
+    if (this.isInt16) {
+      const samples = this.slotSamples16
+      for (let i = 0; i < n; i++) {
+        const v = samples[base + i]! * INT16_UNIT
+        sum += v * v
+      }
+    } else {
+      const samples = this.slotSamples
+      for (let i = 0; i < n; i++) {
+        const v = samples[base + i]!
+        sum += v * v
+      }
     }
     return sum < QUIET_POWER * n
   }
@@ -921,4 +981,6 @@ export function validateConfig(c: JitterBufferConfig): void {
       `targetDelayMs: ${c.targetDelayMs} is outside ${c.minDelayMs}–${c.maxDelayMs} (minDelayMs–maxDelayMs)`,
     )
   if (!MODES.includes(c.mode)) throw new RangeError(`mode: '${String(c.mode)}' is not one of adaptive, fixed`)
+  if (c.sampleFormat !== 'float32' && c.sampleFormat !== 'int16')
+    throw new RangeError(`sampleFormat: '${String(c.sampleFormat)}' is not one of float32, int16`)
 }

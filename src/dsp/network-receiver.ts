@@ -82,7 +82,13 @@ export class NetworkReceiver {
 
   constructor(config: Partial<NetworkReceiverConfig> = {}) {
     const { law, outputRateHz, plcMethod, jitterBuffer, jitterBufferEnabled } = { ...DEFAULTS, ...config }
-    const jitterConfig = { ...JITTER_BUFFER_DEFAULTS, ...jitterBuffer, sampleRateHz: SAMPLE_RATE_8K }
+    // 16-bit slots: decoded G.711 samples are 16-bit steps, so the buffer holds them exactly in half the memory.
+    const jitterConfig = {
+      ...JITTER_BUFFER_DEFAULTS,
+      ...jitterBuffer,
+      sampleRateHz: SAMPLE_RATE_8K,
+      sampleFormat: 'int16' as const,
+    }
     this.law = law
     this.jitterBuffer = new JitterBuffer(jitterConfig)
     this.frameSamplesIn = Math.round((SAMPLE_RATE_8K * jitterConfig.frameMs) / 1000)

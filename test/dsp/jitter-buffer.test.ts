@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { g711DecodeFloat } from '../../src/dsp/g711'
 import { JitterBuffer, type JitterBufferConfig, type PlayoutOutcome } from '../../src/dsp/jitter-buffer'
 import {
   NetworkSimulator,
@@ -513,6 +514,27 @@ describe('JitterBuffer sequence handling', () => {
     expect(frames[2]!.every((v) => v === 0 || v === 1)).toBe(true)
     expect(jb.metrics.nonFiniteSamples).toBe(FRAME)
   })
+
+  it("holds decoded G.711 exactly in 16-bit slots (sampleFormat 'int16'), and rounds other samples to 1/32768", () => {
+    const jb = new JitterBuffer({ mode: 'fixed', targetDelayMs: 40, sampleFormat: 'int16' })
+    const codes = Uint8Array.from({ length: FRAME }, (_, i) => (i * 7 + 3) & 0xff)
+    const decoded = new Float32Array(FRAME)
+    g711DecodeFloat('ulaw', codes, decoded)
+    jb.push(decoded, 1, 0, 0)
+    const other = new Float32Array(FRAME).fill(0.1)
+    other[0] = 1
+    other[1] = Number.NaN
+    jb.push(other, 2, FRAME, 20)
+    const out = new Float32Array(FRAME)
+    const frames: Float32Array[] = []
+    for (let nowMs = 0; nowMs < 200; nowMs += FRAME_MS) if (jb.playout(nowMs, out) === 'ok') frames.push(out.slice())
+    expect(frames).toHaveLength(2)
+    expect(Array.from(frames[0]!)).toEqual(Array.from(decoded))
+    expect(frames[1]![0]).toBe(32767 / 32768)
+    expect(frames[1]![1]).toBe(0)
+    expect(Math.abs(frames[1]![2]! - 0.1)).toBeLessThanOrEqual(0.5 / 32768)
+    expect(jb.metrics.nonFiniteSamples).toBe(1)
+  })
 })
 
 describe('JitterBuffer config', () => {
@@ -523,6 +545,7 @@ describe('JitterBuffer config', () => {
     expect(() => new JitterBuffer({ mode: 'magic' as never })).toThrow(/mode/)
     expect(() => new JitterBuffer({ frameMs: 0 })).toThrow(/frameMs/)
     expect(() => new JitterBuffer({ sampleRateHz: 100 })).toThrow(/sampleRateHz/)
+    expect(() => new JitterBuffer({ sampleFormat: 'int8' as never })).toThrow(/sampleFormat/)
     const jb = new JitterBuffer()
     expect(() => jb.configure({ targetDelayMs: Number.NaN })).toThrow(RangeError)
     expect(jb.currentConfig.targetDelayMs).toBe(80) // a rejected patch changes nothing
