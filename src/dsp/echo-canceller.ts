@@ -856,6 +856,8 @@ class ResidualSuppressor {
   blockCrossEnergy = 0
   /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
   residualEnergy = 0
+  /** Share of |Ŷ|² counted as residual echo, min(1, 2η), set before synthesize(). */
+  leak2 = 1
   /** Hops left in the near-talker state (the suppressor backs off). */
   nearHangover = 0
   private micSmoothed = 0
@@ -1064,11 +1066,11 @@ class ResidualSuppressor {
   }
 
   /**
-   * Gains for the analyzed hop and H output samples to out[outAt …]. leak2 scales |Ŷ|² into the residual echo;
-   * strength 0–1 sets β and the floor; enabled ramps the suppression in or out.
+   * Gains for the analyzed hop and H output samples to out[outAt …]. leak2 (a field, set by the caller: doubles passed
+   * as arguments would be boxed) scales |Ŷ|² into the residual echo; strength 0–1 sets β and the floor; enabled ramps
+   * the suppression in or out.
    */
   synthesize(
-    leak2: number,
     strength: number,
     enabled: boolean,
     echoDominant: boolean,
@@ -1079,6 +1081,7 @@ class ResidualSuppressor {
     const H = this.hop
     const K = this.bins
     const n = 2 * H
+    const leak2 = this.leak2
     const E = this.errorSpectrum
     const Y = this.echoSpectrum
     const Z = this.outputSpectrum
@@ -1292,6 +1295,15 @@ export class EchoCanceller {
   private divergentBlocks = 0
   private trusted = false
   private echoDominantBlocks = 0
+
+  // This block's energies for comparePaths() and computeStep() (fields, not arguments: V8 boxes double arguments):
+  // foreground error, background error (then: the one to adapt with), their difference, far, echo estimate, e·ŷ.
+  private blockError = 0
+  private blockBackgroundError = 0
+  private blockDifference = 0
+  private blockFar = 0
+  private blockEcho = 0
+  private blockCross = 0
 
   // Per-call accumulators and frame statistics.
   private frameMic = 0
@@ -1728,7 +1740,13 @@ export class EchoCanceller {
     } else if (sff > 4 * sdd + 1e-6 * B) this.divergentBlocks++
     else if (sff < sdd) this.divergentBlocks = 0
 
-    if (this.mdf) see = this.comparePaths(sff, see, dbf)
+    if (this.mdf) {
+      this.blockError = sff
+      this.blockBackgroundError = see
+      this.blockDifference = dbf
+      this.comparePaths()
+      see = this.blockBackgroundError
+    }
 
     // The adapting background explains much of the output error: it is echo (an echo path change), not a talker.
     const echoDominant = this.mdf !== null && see < 0.5 * sff
@@ -1762,16 +1780,9 @@ export class EchoCanceller {
       suppressor.analyze(e, y, near, hop, leakUpdate ? leakAverage : 0)
       const hopEcho = suppressor.hopEchoEnergy
       syf += hopEcho
-      if (leakUpdate) this.updateLeak(suppressor.hopErrorEnergy, hopEcho)
-      suppressor.synthesize(
-        Math.min(1, 2 * this.leak),
-        strength,
-        postFilter,
-        echoDominant,
-        this.trusted,
-        this.outputBlock,
-        hop,
-      )
+      if (leakUpdate) this.updateLeak()
+      suppressor.leak2 = Math.min(1, 2 * this.leak)
+      suppressor.synthesize(strength, postFilter, echoDominant, this.trusted, this.outputBlock, hop)
       this.frameResidual += suppressor.residualEnergy
       this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
       this.previousMicEnergy = suppressor.hopNearEnergy
@@ -1799,7 +1810,12 @@ export class EchoCanceller {
         this.fft.forward(t, this.mdf.scratchSpectrum)
       }
       const adapting = !saturated && sxx > FAR_SILENT_POWER * B
-      if (adapting) this.computeStep(sxx, sff, syf, seyf)
+      if (adapting) {
+        this.blockFar = sxx
+        this.blockEcho = syf
+        this.blockCross = seyf
+        this.computeStep()
+      }
       this.mdf.adapt(this.mdf.scratchSpectrum, adapting ? this.step : null, this.adapted)
     }
     this.updateTail()
@@ -1817,10 +1833,14 @@ export class EchoCanceller {
    * Two-path decision (speexdsp's TWO_PATH logic): averages of the foreground-minus-background error energy over
    * ~20 ms and ~60 ms, against their variances (∝ Sff·Dbf). A significantly lower background error copies the
    * background into the foreground, crossfading the output's echo estimate over the block; a significantly higher
-   * one (double talk disturbed it) puts the background back. Returns the background error energy to adapt with.
+   * one (double talk disturbed it) puts the background back. Leaves in blockBackgroundError the error energy to adapt
+   * with.
    */
-  private comparePaths(sff: number, see: number, dbf: number): number {
+  private comparePaths(): void {
     const mdf = this.mdf!
+    const sff = this.blockError
+    const see = this.blockBackgroundError
+    const dbf = this.blockDifference
     const B = this.blockSamples
     const a1 = this.pathSmoothingShort
     const a2 = this.pathSmoothingLong
@@ -1851,7 +1871,7 @@ export class EchoCanceller {
         e[i] = e[i]! + y[i]! - v
         y[i] = v
       }
-      return see
+      return
     }
     if (
       -difference * Math.abs(difference) > 4 * spread ||
@@ -1862,9 +1882,8 @@ export class EchoCanceller {
       this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
       yb.set(y)
       eb.set(e)
-      return sff
+      this.blockBackgroundError = sff
     }
-    return see
   }
 
   /**
@@ -1873,8 +1892,10 @@ export class EchoCanceller {
    * ∝ (echo-to-error ratio)² (fast when the error is mostly echo, frozen in double talk), at most H/(2·fs) per hop
    * (~2 s).
    */
-  private updateLeak(hopError: number, hopEcho: number): void {
+  private updateLeak(): void {
     const H = this.suppressor.hop
+    const hopError = this.suppressor.hopErrorEnergy
+    const hopEcho = this.suppressor.hopEchoEnergy
     let pey = this.suppressor.leakCross
     let pyy = this.suppressor.leakEcho
     pyy = Math.sqrt(pyy)
@@ -1891,8 +1912,12 @@ export class EchoCanceller {
   }
 
   /** Valin's learning rate per bin for the background, normalized by the far power (speexdsp's power_1). */
-  private computeStep(sxx: number, see: number, syy: number, sey: number): void {
+  private computeStep(): void {
     const mdf = this.mdf!
+    const sxx = this.blockFar
+    const see = this.blockError
+    const syy = this.blockEcho
+    const sey = this.blockCross
     const K = this.bins
     const step = this.step
     const power = mdf.farPower

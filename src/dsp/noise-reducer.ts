@@ -604,7 +604,7 @@ export class NoiseReducer {
     const inverse = this.noiseInverse
     for (let k = 0; k < this.bins; k++) {
       const v = variance[k]!
-      const std = v > MIN_STD_DB * MIN_STD_DB ? Math.sqrt(v) : MIN_STD_DB
+      const std = Math.sqrt(Math.max(v, MIN_STD_DB * MIN_STD_DB)) // (no integer constant in a phi: V8 would box)
       threshold[k] = fastExp(DB_TO_LN * (mean[k]! + N_STD_THRESHOLD * std))
       inverse[k] = 1 / (noise[k]! + POWER_EPSILON)
     }
@@ -709,12 +709,12 @@ export class NoiseReducer {
       const pk = power[k]!
       const gamma = pk * inverse[k]!
       let xi = dd * previousClean[k]! * inverse[k]! + (1 - dd) * (gamma > 1 ? gamma - 1 : 0)
-      if (xi < XI_MIN) xi = XI_MIN // also keeps ξ → ξ²γ → ξ from sliding into denormals (slow arithmetic)
+      xi = Math.max(xi, XI_MIN) // also keeps ξ → ξ²γ → ξ from sliding into denormals (slow arithmetic)
       const onePlus = 1 + xi
       const numerator = xi * xi * gamma
       let wiener = numerator / (onePlus * onePlus + numerator)
       previousClean[k] = wiener * wiener * pk
-      if (wiener < floor) wiener = floor
+      wiener = Math.max(wiener, floor)
       const noiseShare = 1 - m
       gain[k] = wiener + noiseShare * noiseShare * (floor - wiener)
     }

@@ -220,8 +220,8 @@ export class VoiceActivityDetector {
         this.bandMinPrevious[b] = this.bandMinCurrent[b]!
         this.bandMinCurrent[b] = smoothed
       }
-      let snrDb = 10 * Math.log10(energy / floor)
-      snrDb = snrDb < 0 ? 0 : snrDb > 30 ? 30 : snrDb
+      // (Math.min/max: a phi of a computed double and an integer constant makes V8 box the double.)
+      const snrDb = Math.min(30, Math.max(0, 10 * Math.log10(energy / floor)))
       snrSum += this.bandWeight[b]! * snrDb
     }
     const bandSnrDb = snrSum / this.bandWeightSum
@@ -235,18 +235,17 @@ export class VoiceActivityDetector {
     let inProduct = 0
     const count = this.flatnessEnd - this.flatnessStart
     for (let k = this.flatnessStart; k < this.flatnessEnd; k++) {
-      let p = power[k]!
-      if (!(p > 0 && p < 1e12)) p = 0
-      p += POWER_EPSILON
-      product *= p
+      const raw = power[k]!
+      const p = raw > 0 && raw < 1e12 ? raw + POWER_EPSILON : POWER_EPSILON
+      // (a group starts from its first bin, not from 1: an integer in the loop's phi makes V8 box the product)
+      product = inProduct === 0 ? p : product * p
       linearSum += p
       if (++inProduct === 8) {
         logSum += Math.log(product)
-        product = 1
         inProduct = 0
       }
     }
-    logSum += Math.log(product)
+    if (inProduct > 0) logSum += Math.log(product)
     const flatnessDb = 4.342944819 * (logSum / count - Math.log(linearSum / count)) // 10·log10(G/A)
     if (first) this.noiseFlatnessDb = flatnessDb
     const flatnessDropDb = this.noiseFlatnessDb - flatnessDb
