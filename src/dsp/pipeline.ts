@@ -314,8 +314,19 @@ export class Pipeline {
 
   /** One G.711 packet of the near end (caller's audio from the network) as it arrives. */
   pushPacket(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): void {
-    this.hasPacketSource = true
+    if (!this.hasPacketSource) {
+      this.hasPacketSource = true
+      this.applyNearBand() // once per source
+    }
     this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
+  }
+
+  /**
+   * A packet (G.711) near end carries nothing above the 8 → 16 kHz resampler's stopband edge (4.6 kHz): the echo
+   * canceller then filters and suppresses only below it (echo cannot be where the mic has nothing), ~40 % less work.
+   */
+  private applyNearBand(): void {
+    this.echo.configure({ nearBandwidthHz: this.hasPacketSource ? this.farUpsampler.stopbandEdgeHz : 0 })
   }
 
   /** Near-end audio at 16 kHz, any length (re-framed). */
@@ -467,6 +478,7 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
+    this.applyNearBand()
     const m = this.metrics
     m.frameIndex = 0
     m.nonFiniteFrames = 0
@@ -581,6 +593,7 @@ export class Pipeline {
     this.out8k = new Float32Array(this.downsampler.maxOutputLength(this.frameSamples))
     this.far8k = new Float32Array(this.frameSamples8k)
     this.far16k = new Float32Array(this.farUpsampler.maxOutputLength(this.frameSamples8k))
+    if (this.hasPacketSource) this.applyNearBand()
   }
 
   private updateLatency(): void {

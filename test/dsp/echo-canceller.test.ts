@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { EchoCanceller, type EchoCancellerConfig } from '../../src/dsp/echo-canceller'
 import { Random } from '../../src/dsp/random'
+import { Resampler } from '../../src/dsp/resampler'
 import { convergenceTimeS, erleDb, sdrDb } from '../helpers/metrics'
 import { echoScene, type EchoScene } from '../helpers/scenes'
 import { hasNonFinite, readWavFixture } from '../helpers/signals'
@@ -204,6 +205,42 @@ describe('EchoCanceller: with the residual echo suppressor', () => {
   })
 })
 
+describe('EchoCanceller: a band-limited near end (nearBandwidthHz)', () => {
+  it('cancels a G.711-band mic (16 → 8 → 16 kHz) as deeply when it works only below 4.6 kHz', () => {
+    const scene = echoScene('rt250')
+    const n = scene.mic.length
+    const mic8k = new Float32Array(n / 2)
+    const mic = new Float32Array(n)
+    new Resampler({ inputRateHz: 16000, outputRateHz: 8000 }).process(scene.mic, mic8k, n)
+    new Resampler({ inputRateHz: 8000, outputRateHz: 16000 }).process(mic8k, mic, n / 2)
+    const erle = (config: Partial<EchoCancellerConfig>) => {
+      const aec = new EchoCanceller(config)
+      const out = run(aec, mic, scene.far)
+      return erleDb(mic, out, scene.farSingleTalkFrames, 2, aec.delaySamples)
+    }
+    const full = erle({})
+    const band = erle({ nearBandwidthHz: 4600 })
+    console.log(`ERLE on a G.711-band mic: full band ${full.toFixed(1)} dB, below 4.6 kHz ${band.toFixed(1)} dB`)
+    expect(band).toBeGreaterThan(25)
+    expect(band).toBeGreaterThan(full - 1.5)
+  })
+
+  it('switches the band at run time without a burst or a non-finite sample', () => {
+    const { far, mic } = whiteNoiseEcho(6, 300, 0)
+    const aec = new EchoCanceller({ postFilter: false, delayEstimation: false })
+    const out = run(aec, mic, far, (frame) => {
+      if (frame === 100) aec.configure({ nearBandwidthHz: 4000 })
+      if (frame === 150) aec.configure({ nearBandwidthHz: 0 })
+    })
+    expect(hasNonFinite(out)).toBe(false)
+    // White noise fills the whole band: limited to 4 kHz the filter leaves the echo above it (half the power)...
+    expect(erleOver(mic, out, aec.delaySamples, 1.5, 2)).toBeGreaterThan(40)
+    expect(erleOver(mic, out, aec.delaySamples, 2.5, 3)).toBeLessThan(6)
+    // ... and, widened again, converges there as after an echo path change (~1.5 s without the suppressor).
+    expect(erleOver(mic, out, aec.delaySamples, 5.5, 6)).toBeGreaterThan(30)
+  })
+})
+
 describe('EchoCanceller: hot reconfiguration', () => {
   it('keeps the converged taps when the filter length grows or shrinks', () => {
     const scene = echoScene('rt250')
@@ -365,6 +402,8 @@ describe('EchoCanceller: robustness', () => {
     expect(() => new EchoCanceller({ postFilterStrength: 2 })).toThrow(/postFilterStrength/)
     expect(() => new EchoCanceller({ engine: 'speex' as never })).toThrow(/engine/)
     expect(() => new EchoCanceller({ maxBulkDelayMs: 5 })).toThrow(/maxBulkDelayMs/)
+    expect(() => new EchoCanceller({ nearBandwidthHz: 500 })).toThrow(/nearBandwidthHz/)
+    expect(() => new EchoCanceller({ nearBandwidthHz: 9000 })).toThrow(/nearBandwidthHz/)
     const aec = new EchoCanceller({})
     expect(() => aec.configure({ frameSamples: 0 })).toThrow(/frameSamples/)
     expect(aec.currentConfig.frameSamples).toBe(320)
