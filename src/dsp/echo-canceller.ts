@@ -12,6 +12,7 @@
  * aec.delaySamples              // latency added (8 ms at 16 kHz with 20 ms frames, ≤ 10 ms for 10/20/30 ms frames)
  * aec.getFilterResponse(taps)   // echo path as seen by the filter, bulk delay included
  * aec.stateBytes                // DSP state held in typed arrays
+ * aec.configure({ nearBandwidthHz: 4600 })  // the mic carries nothing above it (G.711): work only below
  * ```
  *
  * Per internal block of B samples (8 ms: 128 at 16 kHz):
@@ -51,18 +52,27 @@
  * allocates nothing.
  *
  * Hot reconfiguration: filterLength keeps the taps it can (truncated or zero-extended); engine switches hand the taps
- * over (MDF partitions ⇄ NLMS taps), so no burst of echo; postFilter toggles ramp the gains over ~40 ms.
+ * over (MDF partitions ⇄ NLMS taps), so no burst of echo; postFilter toggles ramp the gains over ~40 ms; a narrower
+ * nearBandwidthHz zeroes the weights above it, a wider one lets them converge there (as after an echo path change).
  * sampleRateHz, frameSamples and maxBulkDelayMs reallocate and reset.
  *
  * Latency: B/2 (the STFT hop) plus the block FIFO's worst fill, B − gcd(frameSamples, B): 128 samples (8 ms, one
  * block) at 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
  *
- * Cost (16 kHz, 20 ms frames, 1024 taps): 2.5 blocks per frame, each 5–6 real FFTs of 256 plus ~8·129 complex
- * multiply-adds per path; 5 suppressor hops of 3 real FFTs of 128: ~120 µs per frame in V8 with fft.js (test/bench), about a
- * quarter of it in FFTs, a quarter in the partition loop, the rest in per-bin and per-sample loops. DSP state
- * ≈ 167 KB (stateBytes): the delay estimator (42 KB: its far spectra and cross-spectra rings), the MDF (38 KB: the
- * single-precision weights of both paths and the far spectra ring, 3 × 8 KB), the far history ring for the bulk delay
- * (32 KB), the suppressor (15 KB), the tap scratch (10 KB).
+ * Cost (16 kHz, 20 ms frames, 1024 taps): 2.5 blocks per frame, each 5–6 real FFTs of 256 plus 7·129 complex
+ * multiply-adds per path (one pass over the partitions updates the background and prepares both paths' next
+ * outputs); 5 suppressor hops of 3 real FFTs of 128; the delay estimator (~8 µs). Measured by `npm run bench` on the
+ * rt250 call (its far end pauses: digital far silence over the whole window skips the transforms, the gradient and
+ * the tail model): ~114 µs per frame under the bench's tsx runner, ~90 µs where fft.js loads as a plain module (the
+ * CLI's tsx/esm loader, a bundle); ~160 µs per frame of continuous far speech. About 30 % of it is fft.js, 25 % the
+ * partition loop (~8 ns per partition·bin in V8: bounds checks, Float32 loads, four complex products), the rest
+ * per-bin and per-sample loops. 2048 / 4096 taps: ~137 / ~190 µs. A near end band-limited by G.711
+ * (nearBandwidthHz 4600, the pipeline's packet sources) skips 42 % of the bins: ~88 µs in the pipeline.
+ * DSP state ≈ 130 KiB at 1024 taps (stateBytes; 175 / 231 KiB at 2048 / 4096): the MDF 40 KiB (the single-precision
+ * weights of both paths and the far spectra ring, 3 × 8 KiB, and 16 KiB of spectra and time scratch, which the
+ * gradient borrows), the delay estimator 27 KiB (band-only rings; it shares the canceller's 256-point transform),
+ * the suppressor 18 KiB, the far history ring 16 KiB (16-bit PCM, 512 ms), the FFT 7 KiB, the tap scratch 5 KiB
+ * (Float32), the output FIFO 4 KiB.
  *
  * Metrics (per process call): ERLE = 10·log10(P_mic / P_out) in far single-talk frames (smoothed; and min / median /
  * max over the last 500 such frames, since a mean over double talk and silence is misleading), the linear filter's

@@ -20,6 +20,14 @@
  * stage's algorithmic delay + framing) against maxAudioLatencyMs, and a health status with reasons in words.
  * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
  * frame that is still not finite and counts it).
+ *
+ * A packet source's near end is G.711: nothing above the 8 → 16 kHz resampler's 4.6 kHz stopband edge, so the echo
+ * canceller is told (nearBandwidthHz) and works only below it. Buffers: the service's input and output buffers hold
+ * audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
+ * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
+ * path): ~160 µs under the bench's tsx runner, ~130 µs where fft.js loads as a plain module; of it AEC ~88, NR ~31,
+ * network ~6. State ≈ 313 KiB (stateBytes): AEC 126, network 80 (jitter buffer 36, PLC ~30), NR 44, buffers 34,
+ * queues 15, resamplers 6.
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'
