@@ -12,8 +12,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { SingleBar } from 'cli-progress'
 import { glob } from 'tinyglobby'
 import { NETWORK_PROFILES, type NetworkParams, type NetworkProfileName } from '../dsp/network-simulator'
-import { analyzeCapture, type CaptureReport } from './analyze'
-import { WaveFile } from './capture/wavefile'
+import { analyzeCapture, encodeWav, type CaptureReport } from './analyze'
 import { formatEnvFile, resolveSettings, type EnvIssue } from './settings/env-file'
 
 const CAPTURE_EXTENSIONS = ['wav', 'pcap', 'pcapng', 'json', 'jsonl', 'log', 'txt']
@@ -68,14 +67,7 @@ function describeIssues(issues: readonly EnvIssue[]): string {
 }
 
 function writeWav(path: string, samples: Float32Array): void {
-  const pcm = new Int16Array(samples.length)
-  for (let i = 0; i < samples.length; i++) {
-    const v = Math.round(samples[i]! * 32768)
-    pcm[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v
-  }
-  const wav = new WaveFile()
-  wav.fromScratch(1, 16000, '16', pcm)
-  writeFileSync(path, wav.toBuffer())
+  writeFileSync(path, encodeWav([samples], 16000))
 }
 
 function formatTable(report: CaptureReport, outFile: string): string {

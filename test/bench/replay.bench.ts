@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyzeLoaded } from '../../src/main/analyze'
+import { analyzeLoaded, encodeWav } from '../../src/main/analyze'
 import { loadCaptureSync } from '../../src/main/capture'
 import { WaveFile } from '../../src/main/capture/wavefile'
 import { DEFAULT_SETTINGS } from '../../src/shared/config'
@@ -35,11 +35,7 @@ export const benches: Bench[] = [
         run() {
           const capture = loadCaptureSync(input)
           const { processed } = analyzeLoaded(capture, { settings: DEFAULT_SETTINGS })
-          const pcm = new Int16Array(processed.length)
-          for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, processed[i]!)) * 32767)
-          const out = new WaveFile()
-          out.fromScratch(1, 16000, '16', pcm)
-          writeFileSync(join(dir, 'call-60s.processed.wav'), out.toBuffer())
+          writeFileSync(join(dir, 'call-60s.processed.wav'), encodeWav([processed], 16000)) // as the CLI writes it
         },
       }
     },
