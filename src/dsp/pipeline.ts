@@ -21,12 +21,14 @@
  * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
  * frame that is still not finite and counts it).
  *
- * A packet source's near end is G.711: nothing above the 8 → 16 kHz resampler's 4.6 kHz stopband edge, so the echo
- * canceller is told (nearBandwidthHz) and works only below it. Buffers: the service's input and output buffers hold
+ * The echo canceller runs full band even for a G.711 (packet) near end: limiting it to the resampler's 4.6 kHz band
+ * (nearBandwidthHz) saved ~14 µs but raised the noise reducer's floor estimate on the demo call from −103 to −59 dBFS
+ * and cut its attenuation from 9.8 to 1.6 dB, so the pipeline does not use it. Buffers: the service's input and output
+ * buffers hold
  * audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
  * path): ~160 µs under the bench's tsx runner, ~130 µs where fft.js loads as a plain module; of it AEC ~88, NR ~31,
- * network ~6. State ≈ 313 KiB (stateBytes): AEC 126, network 80 (jitter buffer 36, PLC ~30), NR 44, buffers 34,
+ * network ~6 (measured with nearBandwidthHz; full band: AEC ~100). State ≈ 313 KiB (stateBytes): AEC 126, network 80 (jitter buffer 36, PLC ~30), NR 44, buffers 34,
  * queues 15, resamplers 6.
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
@@ -322,19 +324,8 @@ export class Pipeline {
 
   /** One G.711 packet of the near end (caller's audio from the network) as it arrives. */
   pushPacket(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): void {
-    if (!this.hasPacketSource) {
-      this.hasPacketSource = true
-      this.applyNearBand() // once per source
-    }
+    this.hasPacketSource = true
     this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
-  }
-
-  /**
-   * A packet (G.711) near end carries nothing above the 8 → 16 kHz resampler's stopband edge (4.6 kHz): the echo
-   * canceller then filters and suppresses only below it (echo cannot be where the mic has nothing), ~40 % less work.
-   */
-  private applyNearBand(): void {
-    this.echo.configure({ nearBandwidthHz: this.hasPacketSource ? this.farUpsampler.stopbandEdgeHz : 0 })
   }
 
   /** Near-end audio at 16 kHz, any length (re-framed). */
@@ -486,7 +477,6 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
-    this.applyNearBand()
     const m = this.metrics
     m.frameIndex = 0
     m.nonFiniteFrames = 0
@@ -601,7 +591,6 @@ export class Pipeline {
     this.out8k = new Float32Array(this.downsampler.maxOutputLength(this.frameSamples))
     this.far8k = new Float32Array(this.frameSamples8k)
     this.far16k = new Float32Array(this.farUpsampler.maxOutputLength(this.frameSamples8k))
-    if (this.hasPacketSource) this.applyNearBand()
   }
 
   private updateLatency(): void {
