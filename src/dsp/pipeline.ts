@@ -24,8 +24,7 @@
  * The echo canceller runs full band even for a G.711 (packet) near end: limiting it to the resampler's 4.6 kHz band
  * (nearBandwidthHz) saved ~14 µs but raised the noise reducer's floor estimate on the demo call from −103 to −59 dBFS
  * and cut its attenuation from 9.8 to 1.6 dB, so the pipeline does not use it. Buffers: the service's input and output
- * buffers hold
- * audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
+ * buffers hold audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
  * path): ~160 µs under the bench's tsx runner, ~130 µs where fft.js loads as a plain module; of it AEC ~88, NR ~31,
  * network ~6 (measured with nearBandwidthHz; full band: AEC ~100). State ≈ 313 KiB (stateBytes): AEC 126, network 80 (jitter buffer 36, PLC ~30), NR 44, buffers 34,
