@@ -7,7 +7,7 @@
  *   postFilter: true, postFilterStrength: 1, delayEstimation: true, maxBulkDelayMs: 400 })
  * aec.process(near, far, out)   // far = the reference frame played while this near frame was captured
  * aec.metrics.erleDb            // erleMin/Median/MaxDb, linearErleDb, erlDb, bulkDelayMs, delayConfidence, delayStable,
- *                               // nonCausal, driftPpm, doubleTalk, state, resets
+ *                               // nonCausal, driftPpm, doubleTalk, state, echoPath, echoCoherence, resets
  * aec.configure({ filterLength: 4096 })  // hot: keeps the converged taps it can
  * aec.delaySamples              // latency added (8 ms at 16 kHz with 20 ms frames, ≤ 10 ms for 10/20/30 ms frames)
  * aec.getFilterResponse(taps)   // echo path as seen by the filter, bulk delay included
@@ -44,6 +44,20 @@
  *      Gmin = −45 dB × strength (a conservative start, as AEC3's, until the filter is trusted);
  *    - near talker (double talk): the suppressor backs off within ~8 ms (its gains would distort the talker more than
  *      the residual echo they remove; the linear filter alone keeps it ~22 dB under the talker).
+ * 4. Echo path decision (the headset case: the far end talks, none of it reaches the mic). The conservative start
+ *    above needs an echo to end it: with none the filter never converges and the suppressor would eat the near
+ *    talker for ever. The suppressor measures the magnitude-squared coherence γ²(k) between the echo estimate Ŷ and
+ *    the mic D per bin (WebRTC AEC2's far–near coherence, on Ŷ: coherence is invariant to a per-bin linear filter, so
+ *    even an unconverged estimate of a real echo is coherent with the mic, while a filter fitted to a near talker it
+ *    cannot cancel is not) and the share of the mic power Ŷ explains, Σγ²·S_dd / ΣS_dd: ~0.9 in far single talk
+ *    with echo (0.45 within ~0.4 s of the start), under ~0.15 with none. metrics.echoPath:
+ *    - 'searching' (start, reset): the residual-echo rule applies only in bins with γ² > 0.3;
+ *    - 'found' once Ŷ explains 40 % of the mic or the filter is trusted: as described above;
+ *    - 'none' after 2.5 s of far activity without either (AEC3's initial state length; its "transparent mode"): the
+ *      output crossfades to the mic itself (neither the filter's output nor gains), the background's step is limited
+ *      to 0.05, a filter that adds energy is cleared without counting as a reset, the state reads 'idle' and the
+ *      ERLE/ERL figures 0. An echo that appears later (a headset unplugged) is coherent within ~0.1 s: 'found' again.
+ *    The coherence costs ~20 flops per bin and hop while the path is in question, every 4th hop once trusted.
  *    The output is never louder than the mic in any bin (|Z(k)| ≤ |D(k)|), so a misadapted filter cannot add echo
  *    or noise.
  * A silent far end leaves the filter output at 0 and every gain at 1: the near end passes through untouched (the
@@ -77,9 +91,12 @@
  * Metrics (per process call): ERLE = 10·log10(P_mic / P_out) in far single-talk frames (smoothed; and min / median /
  * max over the last 500 such frames, since a mean over double talk and silence is misleading), the linear filter's
  * own ERLE (P_mic / P_error), ERL = P_far / P_mic in far single talk, the bulk delay, its confidence and stability,
- * non-causality, drift (ppm), double talk, and the state: idle (no far end for 2 s), converging, converged (linear
- * ERLE ≥ 6 dB), diverged (the filter adds energy; it is reset after 1 s of that).
+ * non-causality, drift (ppm), double talk, the echo path decision and coherence, and the state: idle (no far end for
+ * 2 s, or no echo path), converging, converged (linear ERLE ≥ 6 dB), diverged (the filter adds energy; it is reset
+ * after 1 s of that).
  *
+ * A trusted filter keeps the echo path 'found' (a long double talk lowers the coherence): a headset plugged in after
+ * convergence leaves it 'found', with the near-talker detector protecting the talker.
  * Limits: echo beyond the filter window is only suppressed, not cancelled; non-linear echo (a clipping speaker) is
  * left to the suppressor; a non-causal delay (echo before its reference) cannot be cancelled and is reported. Clock
  * drift is reported but not compensated: the filter tracks it as a slowly moving echo path.
@@ -90,6 +107,12 @@ import { gcd } from './units'
 
 export type EchoEngine = 'mdf' | 'nlms'
 export type EchoState = 'idle' | 'converging' | 'converged' | 'diverged'
+/**
+ * Whether the far end reaches the mic: 'searching' (from the start or a reset until the echo estimate is coherent with
+ * the mic), 'found', or 'none' (NO_ECHO_FAR_S of far activity without a coherent echo: a headset; the canceller is
+ * then transparent and reports no ERLE).
+ */
+export type EchoPath = 'searching' | 'found' | 'none'
 
 export interface EchoCancellerConfig {
   /** 8000, 12000, …, 48000 (a multiple of 4000). */
@@ -138,6 +161,10 @@ export interface EchoCancellerMetrics {
   driftPpm: number
   doubleTalk: boolean
   state: EchoState
+  /** Echo path found, still searched, or none (no echo: nothing is suppressed and the ERLE figures are 0). */
+  echoPath: EchoPath
+  /** Share of the mic power the echo estimate explains (coherence-weighted, 0–1), over the last far-active hops. */
+  echoCoherence: number
   /** Automatic resets (non-finite state or sustained divergence). */
   resets: number
 }
@@ -189,6 +216,22 @@ const EXCESS_LIMIT = 4
  */
 const BIN_RATIO = 16
 const NEAR_BINS = 8
+/** Echo coherence averaging per hop: 0.1 ≈ 40 ms at 4 ms hops. */
+const COHERENCE_AVERAGE = 0.1
+/**
+ * Echo path found: the echo estimate explains at least this share of the mic power (far single talk with echo reaches
+ * 0.45 within ~0.4 s and ~0.9 once converged; with no echo it stays under ~0.15).
+ */
+const ECHO_EXPLAINED = 0.4
+/**
+ * No echo path: this long of far activity without a coherent echo estimate nor a converged filter (WebRTC AEC3's
+ * initial state lasts 2.5 s; its transparent mode then stops suppressing a headset call).
+ */
+const NO_ECHO_FAR_S = 2.5
+/** While searching, a bin's error counts as residual echo only where the estimate is coherent with the mic. */
+const COHERENT_BIN = 0.3
+/** Background step limit with no echo path (it keeps listening for one, without chasing the near talker). */
+const NO_ECHO_STEP = 0.05
 /** The background's step floor outside double talk (lets it follow an echo path change before the leak does). */
 const BACKGROUND_MIN_STEP = 0.2
 /** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
@@ -892,6 +935,25 @@ class ResidualSuppressor {
   private readonly gains: Float64Array
   private readonly overlap: Float64Array
   /**
+   * Echo coherence (AEC2's far–near coherence, on the echo estimate): recursive means of Ŷ*·D (re, im), |Ŷ|² and |D|²
+   * per bin, and the magnitude-squared coherence γ²(k) = |S_ŷd|² / (S_ŷŷ·S_dd) of the last hop. Coherence is invariant
+   * to a per-bin linear filter, so an unconverged estimate of a real echo is already coherent with the mic; with no
+   * echo (a headset) the estimate is a filtered far end the mic does not contain: γ² stays near 0.
+   */
+  private readonly crossRe: Float64Array
+  private readonly crossIm: Float64Array
+  private readonly echoAverage: Float64Array
+  private readonly micAverage: Float64Array
+  readonly coherence: Float32Array
+  /** Share of the mic power (active bins) the echo estimate explains, Σ|S_ŷd|²/S_ŷŷ / ΣS_dd, of the last hop. */
+  explained = 0
+  /** Set by the caller: 0 searching (residual-echo rule only in coherent bins), 1 echo found, 2 no echo (transparent). */
+  echoPathMode = 0
+  /** Set by the caller: update the coherence this hop (every hop while the echo path is in question). */
+  coherenceDue = true
+  /** Share of the mic passed as it is (0 → 1 over TOGGLE_RAMP_HOPS in no-echo mode, back within ~2 hops). */
+  private transparency = 0
+  /**
    * Valin's leak regression: recursive means of |E|² and |Ŷ|² per bin, and the hop's sums Σ(|E|² − Ē)(|Ŷ|² − Ȳ)
    * and Σ(|Ŷ|² − Ȳ)² (when analyze() was asked to update them).
    */
@@ -946,6 +1008,11 @@ class ResidualSuppressor {
     this.binPredicted = new Float64Array(this.bins)
     this.gains = new Float64Array(this.bins)
     this.overlap = new Float64Array(hop)
+    this.crossRe = new Float64Array(this.bins)
+    this.crossIm = new Float64Array(this.bins)
+    this.echoAverage = new Float64Array(this.bins)
+    this.micAverage = new Float64Array(this.bins)
+    this.coherence = new Float32Array(this.bins)
     this.errorMean = new Float64Array(this.bins)
     this.echoMean = new Float64Array(this.bins)
     this.blockErrorPower = new Float64Array(this.bins)
@@ -974,6 +1041,11 @@ class ResidualSuppressor {
       this.binPredicted.byteLength +
       this.gains.byteLength +
       this.overlap.byteLength +
+      this.crossRe.byteLength +
+      this.crossIm.byteLength +
+      this.echoAverage.byteLength +
+      this.micAverage.byteLength +
+      this.coherence.byteLength +
       this.errorMean.byteLength +
       this.echoMean.byteLength +
       this.blockErrorPower.byteLength +
@@ -994,6 +1066,13 @@ class ResidualSuppressor {
     this.micSmoothed = this.predictedSmoothed = 0
     this.gains.fill(1)
     this.overlap.fill(0)
+    this.crossRe.fill(0)
+    this.crossIm.fill(0)
+    this.echoAverage.fill(0)
+    this.micAverage.fill(0)
+    this.coherence.fill(0)
+    this.explained = 0
+    this.transparency = 0
     this.mix = enabled ? 1 : 0
     this.residualEnergy = 0
   }
@@ -1128,6 +1207,49 @@ class ResidualSuppressor {
   }
 
   /**
+   * Echo coherence of the analyzed hop: S_ŷd = ⟨Ŷ*·D⟩, S_ŷŷ, S_dd (D = E + Ŷ, the mic), γ²(k) and the share of the
+   * mic power Ŷ explains, Σ|S_ŷd|²/S_ŷŷ / ΣS_dd (AEC2's coherence, on the echo estimate rather than the far end: the
+   * filter has aligned it and spans the room). ~20 flops per bin.
+   */
+  private updateCoherence(): void {
+    const K = this.activeBins
+    const E = this.errorSpectrum
+    const Y = this.echoSpectrum
+    const echoPower = this.echoPower
+    const crossRe = this.crossRe
+    const crossIm = this.crossIm
+    const echoAverage = this.echoAverage
+    const micAverage = this.micAverage
+    const coherence = this.coherence
+    const add = COHERENCE_AVERAGE
+    const keep = 1 - COHERENCE_AVERAGE
+    const last = this.bins - 1
+    let explained = 0
+    let total = 0
+    for (let k = 0; k < K; k++) {
+      const i = 2 * k
+      const yr = Y[i]!
+      const yi = Y[i + 1]!
+      const dr = E[i]! + yr
+      const di = E[i + 1]! + yi
+      const sr = keep * crossRe[k]! + add * (yr * dr + yi * di)
+      const si = keep * crossIm[k]! + add * (yr * di - yi * dr)
+      const sy = keep * echoAverage[k]! + add * echoPower[k]! + 1e-30 // (the offsets keep denormals out)
+      const sd = keep * micAverage[k]! + add * (dr * dr + di * di) + 1e-30
+      crossRe[k] = sr
+      crossIm[k] = si
+      echoAverage[k] = sy
+      micAverage[k] = sd
+      const projected = (sr * sr + si * si) / sy // |S_ŷd|²/S_ŷŷ: the mic power Ŷ explains
+      coherence[k] = projected / sd
+      const weight = k === 0 || k === last ? 1 : 2
+      explained += weight * projected
+      total += weight * sd
+    }
+    this.explained = explained / total
+  }
+
+  /**
    * Gains for the analyzed hop and H output samples to out[outAt …]. leak2 (a field, set by the caller: doubles passed
    * as arguments would be boxed) scales |Ŷ|² into the residual echo; strength 0–1 sets β and the floor; enabled ramps
    * the suppression in or out.
@@ -1166,6 +1288,7 @@ class ResidualSuppressor {
     const noiseRise = NOISE_RISE
     const binRatioLimit = BIN_RATIO
     const last = this.bins - 1 // Nyquist (counted once)
+    if (this.coherenceDue) this.updateCoherence()
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const yp = echoPower[k]!
@@ -1219,6 +1342,14 @@ class ResidualSuppressor {
     const overestimate = 1 + strength // β: 1 … 2
     const nearFree = this.nearHangover === 0
     const excessLimit = EXCESS_LIMIT
+    const mode = this.echoPathMode
+    // The residual-echo rule below: everywhere once an echo path is found, only in coherent bins while searching.
+    const coherentLimit = mode === 1 ? -1 : mode === 0 ? COHERENT_BIN : 2
+    const through = mode === 2 ? 1 : 0
+    this.transparency += (through - this.transparency) * (through > this.transparency ? 1 / TOGGLE_RAMP_HOPS : 0.5)
+    if (Math.abs(this.transparency - through) < 1e-3) this.transparency = through
+    const transparency = this.transparency
+    const coherence = this.coherence
     for (let k = 0; k < K; k++) {
       const i = 2 * k
       const er = E[i]!
@@ -1230,7 +1361,7 @@ class ResidualSuppressor {
       let r = residual[k]!
       // No near talker and echo in this bin: whatever the error holds above the noise is residual echo (this also
       // covers a filter that is still converging or has lost an echo path change).
-      if (nearFree) {
+      if (nearFree && coherence[k]! > coherentLimit) {
         const noiseK = noise[k]!
         if (echo + r > noiseK) {
           const excess = ep - noiseK
@@ -1246,11 +1377,15 @@ class ResidualSuppressor {
       if (g > 0.9999) g = 1
       gains[k] = g
       const gain = 1 - mix * (1 - g)
-      let zr = gain * er
-      let zi = gain * ei
-      // Never louder than the mic in this bin: D = E + Ŷ.
+      // Never louder than the mic in this bin: D = E + Ŷ. No echo path: the mic passes as it is.
       const dr = er + yr
       const di = ei + yi
+      let zr = gain * er
+      let zi = gain * ei
+      if (transparency !== 0) {
+        zr += transparency * (dr - zr)
+        zi += transparency * (di - zi)
+      }
       const zp = zr * zr + zi * zi
       const dp = dr * dr + di * di
       if (zp > dp) {
@@ -1304,6 +1439,8 @@ export class EchoCanceller {
     driftPpm: 0,
     doubleTalk: false,
     state: 'idle',
+    echoPath: 'searching',
+    echoCoherence: 0,
     resets: 0,
   }
   private config: EchoCancellerConfig
@@ -1373,6 +1510,12 @@ export class EchoCanceller {
   private divergentBlocks = 0
   private trusted = false
   private echoDominantBlocks = 0
+  /** Echo path decision (metrics.echoPath) and the far-active blocks since the last coherent echo estimate. */
+  private echoPath: EchoPath = 'searching'
+  private noEchoBlocks = 0
+  /** Echo coherence (the suppressor's explained share) averaged over far-active hops. */
+  private echoCoherence = 0
+  private hopCount = 0
 
   // This block's energies for comparePaths() and computeStep() (fields, not arguments: V8 boxes double arguments):
   // foreground error, background error (then: the one to adapt with), their difference, far, echo estimate, e·ŷ.
@@ -1573,6 +1716,8 @@ export class EchoCanceller {
     this.outRead = 0
     this.outWrite = this.prefillSamples
     this.resetAdaptation()
+    this.echoPath = 'searching'
+    this.echoCoherence = 0
     this.tailDecay = 0.6
     this.previousMicEnergy = 0
     this.noiseFloor = 1
@@ -1600,6 +1745,7 @@ export class EchoCanceller {
     this.differenceShort = this.differenceLong = this.varianceShort = this.varianceLong = 0
     this.trusted = false
     this.echoDominantBlocks = 0
+    this.noEchoBlocks = 0
   }
 
   /** Zeroes all state (filter, histories, metrics except resets); keeps the buffers and the configuration. */
@@ -1761,9 +1907,12 @@ export class EchoCanceller {
     return this.smoothedMic > 0 && this.metrics.linearErleDb >= 6 && (this.adapted || !this.mdf)
   }
 
-  /** Resets the filter after a runaway (non-finite state or sustained divergence). */
+  /**
+   * Resets the filter after a runaway (non-finite state or sustained divergence). With no echo path the output does
+   * not use the filter: one that adds energy has fitted the near talker and is cleared without counting as a reset.
+   */
   private resetFilter(): void {
-    this.metrics.resets++
+    if (this.echoPath !== 'none') this.metrics.resets++
     this.mdf?.reset()
     this.nlms?.reset()
     if (this.mdf) this.loadMdfHistory()
@@ -1849,6 +1998,7 @@ export class EchoCanceller {
     this.echoDominantBlocks = echoDominant ? this.echoDominantBlocks + 1 : 0
     if (this.echoDominantBlocks >= 3 || !this.filterConverged()) this.trusted = false
     else if (!this.trusted && this.filterConverged()) this.trusted = true
+    this.updateEchoPath(sxx > FAR_SILENT_POWER * B && !saturated)
     // Suppressor on the output path (foreground): two hops of B/2; the leak regression runs on its spectra.
     const suppressor = this.suppressor
     const H = suppressor.hop
@@ -1876,7 +2026,11 @@ export class EchoCanceller {
       syf += hopEcho
       if (leakUpdate) this.updateLeak()
       suppressor.leak2 = Math.min(1, 2 * this.leak)
+      // The coherence decides the echo path until the filter is trusted; then it is only reported (every 4th hop).
+      this.hopCount++
+      suppressor.coherenceDue = !this.trusted || (this.hopCount & 3) === 0
       suppressor.synthesize(strength, postFilter, echoDominant, this.trusted, this.outputBlock, hop)
+      if (sxx > FAR_SILENT_POWER * B) this.echoCoherence += 0.05 * (suppressor.explained - this.echoCoherence)
       this.frameResidual += suppressor.residualEnergy
       this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
       this.previousMicEnergy = suppressor.hopNearEnergy
@@ -1921,6 +2075,25 @@ export class EchoCanceller {
     this.frameError += sff
     this.frameFar += sxx
     this.frameBlocks++
+  }
+
+  /**
+   * Echo path decision, per block: found once the echo estimate explains ECHO_EXPLAINED of the mic power (coherence)
+   * or the filter is trusted; none after NO_ECHO_FAR_S of far activity without either (a headset: the suppressor turns
+   * transparent, the background's step is limited and the ERLE figures read 0); found again as soon as an echo
+   * becomes coherent (the headset unplugged).
+   */
+  private updateEchoPath(farActive: boolean): void {
+    // (Leaving 'none' takes ~80 ms of coherence: a lucky hop of a filter fitted to the near talker is not an echo.)
+    const explained = this.echoPath === 'none' ? this.echoCoherence : this.suppressor.explained
+    if (this.trusted || explained >= ECHO_EXPLAINED) {
+      this.echoPath = 'found'
+      this.noEchoBlocks = 0
+    } else if (farActive && this.echoPath !== 'none') {
+      this.noEchoBlocks++
+      if (this.noEchoBlocks * this.blockSamples >= NO_ECHO_FAR_S * this.config.sampleRateHz) this.echoPath = 'none'
+    }
+    this.suppressor.echoPathMode = this.echoPath === 'searching' ? 0 : this.echoPath === 'found' ? 1 : 2
   }
 
   /**
@@ -2021,7 +2194,10 @@ export class EchoCanceller {
     const floor = 1e-3 * meanPower + 1e-10
     if (!this.adapted) {
       // First phase: a fixed rate, lowered when the error is louder than the far end (double talk).
-      const rate = STEP_INITIAL * Math.min(1, sxx / (see + 1e-12))
+      const rate = Math.min(
+        STEP_INITIAL * Math.min(1, sxx / (see + 1e-12)),
+        this.echoPath === 'none' ? NO_ECHO_STEP : 1,
+      )
       this.sumAdapt += rate
       if (this.sumAdapt > mdf.partitions && this.leak > 0.03) this.adapted = true
       for (let k = 0; k < K; k++) step[k] = rate / (power[k]! + floor)
@@ -2035,6 +2211,7 @@ export class EchoCanceller {
     // The background may always learn (the foreground only takes it when it does better), except in double talk:
     // a step floor lets it follow an echo path change before the leak estimate catches up.
     const minStep = this.suppressor.nearHangover === 0 ? BACKGROUND_MIN_STEP : 0
+    const stepLimit = this.echoPath === 'none' ? NO_ECHO_STEP : STEP_MAX
     // Per-bin powers of the output path over this block, from the suppressor's bins (MDF bin k ↔ bin k/2).
     const Ep = this.suppressor.blockErrorPower
     const Yp = this.suppressor.blockEchoPower
@@ -2044,7 +2221,7 @@ export class EchoCanceller {
       if (r > 0.5 * ep) r = 0.5 * ep
       // (Math.max, not a conditional assignment: a phi of a computed and a loaded number makes V8 box the doubles)
       const mu = Math.max(Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep), minStep)
-      step[k] = mu / (power[k]! + floor)
+      step[k] = Math.min(mu, stepLimit) / (power[k]! + floor)
     }
   }
 
@@ -2140,6 +2317,14 @@ export class EchoCanceller {
       m.linearErleDb = toDb(this.smoothedMic / (this.smoothedError + 1e-20))
       m.erlDb = toDb(this.smoothedFar / (this.smoothedMic + 1e-20))
       this.recordErle(toDb(this.frameMic / (this.frameOut + 1e-20)))
+    }
+    m.echoPath = this.echoPath
+    m.echoCoherence = this.echoCoherence
+    if (this.echoPath === 'none') {
+      // No echo: nothing was removed, so no ERLE is claimed (nor an ERL of the mic's own sound).
+      m.erleDb = m.erleMinDb = m.erleMedianDb = m.erleMaxDb = m.linearErleDb = m.erlDb = 0
+      m.state = 'idle'
+      return
     }
     if (this.divergentBlocks * this.blockSamples > 0.25 * rate) m.state = 'diverged'
     else if (this.farSilentFrames * samples > 2 * rate) m.state = 'idle'
