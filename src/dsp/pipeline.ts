@@ -450,14 +450,20 @@ export class Pipeline {
 
   /**
    * Bytes of audio state held for this call: every typed array reachable from the pipeline's stages (filters,
-   * spectra, histories, queues). A cold path (walks the object graph).
+   * spectra, histories, queues), each underlying ArrayBuffer counted once (views into one buffer are one buffer), and
+   * fft.js's tables, which are plain arrays of numbers (8 bytes per entry). A cold path (walks the object graph).
    */
   get stateBytes(): number {
     const seen = new Set<unknown>()
     const walk = (value: unknown, depth: number): number => {
-      if (value === null || typeof value !== 'object' || seen.has(value) || depth > 6) return 0
+      if (value === null || typeof value !== 'object' || seen.has(value) || depth > 12) return 0
       seen.add(value)
-      if (ArrayBuffer.isView(value)) return value.byteLength
+      if (ArrayBuffer.isView(value)) {
+        if (seen.has(value.buffer)) return 0
+        seen.add(value.buffer)
+        return value.buffer.byteLength
+      }
+      if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'number') return 8 * value.length
       let total = 0
       for (const key of Object.keys(value)) total += walk((value as Record<string, unknown>)[key], depth + 1)
       return total
