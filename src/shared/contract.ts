@@ -17,12 +17,13 @@
  */
 import { z } from 'zod'
 import { settingsPatchPayload, type PipelineSettings, type SettingKey } from './config'
+import type { EchoPath } from '../dsp/echo-canceller'
 import type { NetworkProfileName } from '../dsp/network-simulator'
 
 export const APP_NAME = 'VoIP Audio Workbench'
 
 /** Bumped whenever a command or event changes shape; checked by `hello` when a client connects. */
-export const CONTRACT_VERSION = 3
+export const CONTRACT_VERSION = 4
 
 // ---------------------------------------------------------------------------------------------------------------
 // Results
@@ -178,6 +179,7 @@ export const FRAME_METRICS = [
   'erleDb', // echo canceller's smoothed ERLE
   'echoDelayMs', // estimated far-to-near bulk delay
   'doubleTalk', // 0/1
+  'echoPath', // ECHO_PATH_STATES index: is there an echo path at all (none: a headset, or the far end never reaches the mic)
   'noiseAttenuationDb', // noise reducer: input over output power of the frame
   'noiseFloorDb',
   'inputLevelDb', // near end entering the echo canceller
@@ -196,6 +198,8 @@ export const FRAME_METRICS = [
 ] as const
 export type FrameMetricName = (typeof FRAME_METRICS)[number]
 export const NETWORK_OUTCOMES = ['ok', 'concealed', 'recovered', 'idle'] as const
+/** The echo canceller's echo-path decision (EchoCanceller.metrics.echoPath), as the `echoPath` metric's index. */
+export const ECHO_PATH_STATES = ['searching', 'found', 'none'] as const satisfies readonly EchoPath[]
 
 export type FrameEventKind =
   | 'packet-late'

@@ -9,6 +9,7 @@
 import type { Pipeline } from '../../dsp/pipeline'
 import {
   FRAME_METRICS,
+  ECHO_PATH_STATES,
   NETWORK_OUTCOMES,
   type FrameEvent,
   type FrameMetricName,
@@ -36,6 +37,7 @@ export function writeFrameMetrics(p: Pipeline, m: Record<FrameMetricName, Float3
   m.erleDb[i] = echo.erleDb
   m.echoDelayMs[i] = echo.bulkDelayMs
   m.doubleTalk[i] = echo.doubleTalk ? 1 : 0
+  m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
   m.noiseAttenuationDb[i] = noise.attenuationDb
   m.noiseFloorDb[i] = noise.noiseFloorDb
   m.inputLevelDb[i] = pm.inputLevelDb

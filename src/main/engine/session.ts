@@ -23,6 +23,7 @@ import type { NetworkProfileName } from '../../dsp/network-simulator'
 import { DEFAULT_SETTINGS, validatePatch, type PipelineSettings, type SettingKey } from '../../shared/config'
 import {
   FRAME_METRICS,
+  ECHO_PATH_STATES,
   NETWORK_OUTCOMES,
   fail,
   ok,
@@ -697,6 +698,8 @@ export class Session {
     m.erleDb[i] = echo.erleDb
     m.echoDelayMs[i] = echo.bulkDelayMs
     m.doubleTalk[i] = echo.doubleTalk ? 1 : 0
+    m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
+    m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
     m.noiseAttenuationDb[i] = noise.attenuationDb
     m.noiseFloorDb[i] = noise.noiseFloorDb
     m.inputLevelDb[i] = pm.inputLevelDb

@@ -7,7 +7,7 @@
  */
 import type { ReactNode } from 'react'
 import { SAMPLE_RATE_16K } from '../../../dsp/units'
-import type { FrameMetricName, HealthStatus } from '../../../shared/contract'
+import { ECHO_PATH_STATES, type FrameMetricName, type HealthStatus } from '../../../shared/contract'
 import { metricRings, type MetricRings } from '../live/metric-rings'
 import { useWorkbench } from '../store'
 import { useMetricFeed } from './chart'
@@ -139,6 +139,7 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
   const concealed = rings.totals[2] ?? 0
   const lossRate = values.lossRate
   const doubleTalk = values.doubleTalk === 1
+  const echoPath = values.echoPath !== undefined ? ECHO_PATH_STATES[values.echoPath] : undefined
 
   return (
     <section className="panel meters" data-testid="metrics">
@@ -157,6 +158,16 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
         note={
           <>
             {doubleTalk && <span className="chip">double talk</span>}
+            {echoPath === 'none' && (
+              <span
+                className="chip"
+                data-testid="echo-path-none"
+                title="The far end plays but none of it reaches the mic (a headset, or the reference is not what the speaker played): the canceller passes the mic through untouched"
+              >
+                no echo path
+              </span>
+            )}
+            {echoPath === 'searching' && <span className="chip">looking for the echo path</span>}
             {filterMs !== undefined && `filter spans ${filterMs.toFixed(0)} ms`}
           </>
         }

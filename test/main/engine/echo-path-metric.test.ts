@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { encodeWav } from '../../../src/main/analyze'
+import { SessionHost } from '../../../src/main/engine/session-host'
+import { CONTRACT_VERSION, ECHO_PATH_STATES, type TapBatch } from '../../../src/shared/contract'
+import { readWavFixture } from '../../helpers/signals'
+
+const hosts: SessionHost[] = []
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((host) => host.close()))
+})
+
+/** A headset call: the bot talks (right channel) but none of it reaches the caller's mic (left): no echo at all. */
+function headsetCallWav(): string {
+  const near = readWavFixture('near-talker-16k.wav').samples
+  const far = readWavFixture('far-talker-16k.wav').samples
+  const length = Math.min(near.length, far.length)
+  const dir = mkdtempSync(join(tmpdir(), 'echo-path-'))
+  const path = join(dir, 'headset-call.wav')
+  writeFileSync(path, encodeWav([near.subarray(0, length), far.subarray(0, length)], 16000))
+  return path
+}
+
+describe('the tap reports whether there is an echo path', () => {
+  it('a headset call (far end talking, no echo): echoPath becomes none and the near end passes untouched', async () => {
+    const host = new SessionHost({ mode: 'browser' })
+    hosts.push(host)
+    expect((await host.call('hello', { contractVersion: CONTRACT_VERSION })).ok).toBe(true)
+    const opened = await host.call('openCapture', { source: { kind: 'path', path: headsetCallWav() } })
+    expect(opened.ok).toBe(true)
+    // Noise reduction off: what is left to compare is the echo canceller's own effect on the near talker.
+    expect((await host.call('configure', { noiseReductionEnabled: false })).ok).toBe(true)
+    const batches: TapBatch[] = []
+    const ended = new Promise<void>((resolve) =>
+      host.on('tap', (batch) => {
+        batches.push(batch)
+        if (batch.events.some((e) => e.kind === 'ended')) resolve()
+      }),
+    )
+    await host.call('setSpeed', { speed: 'max' })
+    await host.call('play')
+    await ended
+    const paths = batches.flatMap((b) => Array.from(b.metrics.echoPath))
+    const none = ECHO_PATH_STATES.indexOf('none')
+    const firstNone = paths.indexOf(none)
+    console.log(`headset call: echo path 'none' from frame ${firstNone} of ${paths.length}`)
+    expect(firstNone).toBeGreaterThan(0)
+    expect(paths[paths.length - 1]).toBe(none)
+    // From a second after the decision on, the processed near end keeps the mic's energy within 0.5 dB.
+    let micEnergy = 0
+    let outEnergy = 0
+    let frame = 0
+    for (const b of batches)
+      for (let f = 0; f < b.frameCount; f++, frame++) {
+        if (frame < firstNone + 50) continue
+        for (let i = f * b.frameSamples; i < (f + 1) * b.frameSamples; i++) {
+          micEnergy += b.near[i]! ** 2
+          outEnergy += b.processed[i]! ** 2
+        }
+      }
+    expect(micEnergy).toBeGreaterThan(0)
+    expect(Math.abs(10 * Math.log10(outEnergy / micEnergy))).toBeLessThan(0.5)
+  })
+})
