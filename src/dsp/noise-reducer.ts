@@ -53,6 +53,7 @@
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
+import { sharedScratch } from './scratch'
 import { RealFft } from './spectrum'
 import { VoiceActivityDetector } from './vad'
 
@@ -224,8 +225,8 @@ export class NoiseReducer {
   private readonly strengthTable = new Float32Array(STRENGTH_TABLE_STEPS + 1)
   /** Analysis buffer: the last windowLength input samples (Float32 like the input: exact). */
   private input!: Float32Array
-  /** learnNoise()'s own analysis buffer. */
-  private learnInput!: Float32Array
+  /** learnNoise's window, allocated by its first call (a cold path; most calls never learn from given audio). */
+  private learnInput = new Float32Array(0)
   /** Overlap-add accumulator, windowLength. */
   private overlapAdd!: Float32Array
   /** Windowed frame / inverse FFT output, fftSize (scratch). */
@@ -385,6 +386,7 @@ export class NoiseReducer {
     const hop = this.hop
     const hops = Math.floor(audio.length / hop)
     if (hops === 0) return
+    if (this.learnInput.length !== this.windowLength) this.learnInput = new Float32Array(this.windowLength)
     const buffer = this.learnInput
     buffer.fill(0)
     this.noisePower.fill(0)
@@ -797,10 +799,11 @@ export class NoiseReducer {
       this.window[n] = Math.sqrt(sum / hannSum)
     }
     this.input = new Float32Array(windowLength)
-    this.learnInput = new Float32Array(windowLength)
+    this.learnInput = new Float32Array(0)
     this.overlapAdd = new Float32Array(windowLength)
-    this.fftBuffer = new Float64Array(fftSize)
-    this.spectrum = new Float64Array(2 * bins)
+    // Scratch within one hop: in the thread's shared scratch (the PLC's synthesis buffers overlay them).
+    this.fftBuffer = sharedScratch(0, fftSize)
+    this.spectrum = sharedScratch(fftSize, 2 * bins)
     this.power = new Float32Array(bins)
     this.gain = new Float32Array(bins)
     this.maskSmoothed = new Float32Array(bins)
@@ -821,7 +824,6 @@ export class NoiseReducer {
       this.strengthTable,
       this.window,
       this.input,
-      this.learnInput,
       this.overlapAdd,
       this.fftBuffer,
       this.spectrum,

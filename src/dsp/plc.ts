@@ -100,7 +100,9 @@
  * smears transients and can overshoot at a speech onset; a method switch during a gap takes effect at the next gap; a
  * frame whose length is not frameSamples is treated as lost.
  */
-import FFT from 'fft.js'
+import type FFT from 'fft.js'
+import { sharedScratch } from './scratch'
+import { sharedFft } from './spectrum'
 import { sanitize } from './units'
 
 export type PlcMethod = 'pitch' | 'spectral' | 'linear' | 'repeat'
@@ -583,14 +585,15 @@ class SpectralGenerator implements Generator {
     while (size * 2 * 1.25 <= historySamples) size *= 2
     this.fftSize = size
     this.hop = size / 4
-    this.fft = new FFT(size)
+    this.fft = sharedFft(size) // the tables are shared with the noise reducer's transform of the same size
     this.window = new Float32Array(size)
     for (let i = 0; i < size; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
     this.frameIn = new Float32Array(size)
     this.current = new Float64Array(size + 2)
     this.rotation = new Float64Array(size + 2)
-    this.full = new Float64Array(2 * size)
-    this.timeOut = new Float64Array(2 * size)
+    // Scratch within one call (begin or a hop's synthesis): in the thread's shared scratch.
+    this.full = sharedScratch(0, 2 * size)
+    this.timeOut = sharedScratch(2 * size, 2 * size)
     this.accumulator = new Float32Array(size)
     this.ready = new Float32Array(this.hop)
     this.synthesisGain = 1 / 1.5

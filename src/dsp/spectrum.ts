@@ -11,10 +11,35 @@
  * 512, forward or inverse. fft.js's own realTransform is no faster at these sizes, and a radix-2 split into two
  * quarter-size fft.js transforms is slower (the call overhead dominates). A hand-written radix-8/4 transform was
  * measured 20–30 % faster at 128 points; the project builds on fft.js, as its issues ask, so it is not used.
- * Nothing allocates after construction; instances are not reentrant (one scratch each), which a single-threaded
- * pipeline never needs.
+ * Nothing allocates after construction; transforms are not reentrant (one fft.js instance per size and one complex
+ * scratch shared in the thread: sharedFft, realScratch), which stages that run one after another never need.
  */
 import FFT from 'fft.js'
+
+/** fft.js instances by size, shared by every transform of that size in the thread (see sharedFft). */
+const fftBySize = new Map<number, FFT>()
+
+/**
+ * The fft.js instance of `size` points shared by every user of that size in this thread (the noise reducer's
+ * 512-point real transform and the PLC's 256-point complex one use the same tables): its twiddle and bit-reversal
+ * tables are read-only after construction, and a transform keeps nothing between calls (not reentrant, which
+ * stages that run one after another never need). Cold path (construction).
+ */
+export function sharedFft(size: number): FFT {
+  let fft = fftBySize.get(size)
+  if (!fft) {
+    fft = new FFT(size)
+    fftBySize.set(size, fft)
+  }
+  return fft
+}
+
+/**
+ * Complex scratch of the real transforms, shared by every RealFft in the thread: it holds data only within one
+ * forward/inverse call, and no caller can pass it in (it is private here). Grown (a new buffer for the larger
+ * size; earlier instances keep theirs) only past the pipeline's largest transform, the noise reducer's 512 points.
+ */
+let realScratch = new Float64Array(512)
 
 /** Complex FFT of n points (a power of two ≥ 2), forward (e^(−2πikt/n)), unnormalized, interleaved re/im. */
 export class ComplexFft {
@@ -26,7 +51,7 @@ export class ComplexFft {
       throw new RangeError(`ComplexFft size: ${size} is not a power of two ≥ 2`)
     }
     this.size = size
-    this.fft = new FFT(size)
+    this.fft = sharedFft(size)
   }
 
   /** fft.js tables: twiddles (2·size doubles) and the bit-reversal table (≤ size entries). */
@@ -48,9 +73,9 @@ export class ComplexFft {
 export class RealFft {
   readonly size: number
   private readonly half: ComplexFft
-  /** Complex scratch of N/2 points (interleaved, length N). */
+  /** Complex scratch of N/2 points (interleaved, length ≥ N), shared (realScratch). */
   private readonly scratch: Float64Array
-  /** cos(2πk/N), sin(2πk/N) for k = 0…N/2. */
+  /** cos(2πk/N), sin(2πk/N) for k = 0…N/4 − 1. */
   private readonly cosTable: Float64Array
   private readonly sinTable: Float64Array
 
@@ -60,18 +85,20 @@ export class RealFft {
     }
     this.size = size
     this.half = new ComplexFft(size / 2)
-    this.scratch = new Float64Array(size)
-    this.cosTable = new Float64Array(size / 2 + 1)
-    this.sinTable = new Float64Array(size / 2 + 1)
-    for (let k = 0; k <= size / 2; k++) {
+    if (realScratch.length < size) realScratch = new Float64Array(size)
+    this.scratch = realScratch
+    // The split passes pair bins k and N/2 − k, so they read the twiddles of k < N/4 only.
+    this.cosTable = new Float64Array(Math.max(1, size / 4))
+    this.sinTable = new Float64Array(Math.max(1, size / 4))
+    for (let k = 0; k < this.cosTable.length; k++) {
       this.cosTable[k] = Math.cos((2 * Math.PI * k) / size)
       this.sinTable[k] = Math.sin((2 * Math.PI * k) / size)
     }
   }
 
-  /** Bytes of the scratch and tables (the complex transform's included). */
+  /** Bytes of the scratch and tables (the complex transform's included; the shared ones counted as if owned). */
   get stateBytes(): number {
-    return this.scratch.byteLength + this.cosTable.byteLength + this.sinTable.byteLength + this.half.stateBytes
+    return 8 * this.size + this.cosTable.byteLength + this.sinTable.byteLength + this.half.stateBytes
   }
 
   /**
