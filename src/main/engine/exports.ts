@@ -80,8 +80,9 @@ export function echoPath(pipeline: Pipeline, settings: PipelineSettings, hasFar:
   const estimated = active && settings.echoDelayEstimationEnabled && m.delayConfidence > 0
   return {
     sampleRateHz: SAMPLE_RATE_HZ,
-    engine: settings.echoCancellationEngine,
-    filterLength: settings.echoFilterLengthTaps,
+    // What the canceller runs now (a change applies at the next frame: while paused it may still be pending).
+    engine: echo.currentConfig.engine,
+    filterLength: echo.currentConfig.filterLength,
     effectiveLength,
     bulkDelayMs: estimated ? m.bulkDelayMs : NaN,
     windowStartMs: active ? (windowStartSamples * 1000) / SAMPLE_RATE_HZ : 0,
