@@ -6,8 +6,9 @@
  * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for 2·maxDelayMs plus reordering),
  * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised; as
  * Float32, or as 16-bit PCM with `sampleFormat: 'int16'`, which holds decoded G.711 exactly in half the memory);
- * nothing is allocated in push or playout. A 65536-bit "seen" map (cleared half a cycle behind the playout
- * pointer) recognises duplicates across the 16-bit wrap.
+ * nothing is allocated in push or playout. A SEEN_WINDOW-bit "seen" map indexed by seq mod SEEN_WINDOW (cleared half
+ * a window behind the playout pointer) recognises duplicates up to SEEN_WINDOW / 2 packets (41 s at 20 ms) behind or
+ * ahead, across the 16-bit wrap; an older copy is booked late instead (it is never played either way).
  *
  * Playout model (timestamp-driven playout, RFC 3550 §6.4.1 receiver model, as WebRTC NetEq):
  * - The sender's clock maps to the local clock through the fastest packet of a sliding window,
@@ -167,6 +168,8 @@ const INT16_UNIT = 1 / 32768
 const DELAY_QUANTILE = 0.99
 /** Sliding window of the delay statistics: 1000 packets = 20 s of 20 ms frames. */
 const DELAY_WINDOW_PACKETS = 1000
+/** Seqs the duplicate map covers (a power of two dividing 65536): ± 2048 packets around the pointer, 512 bytes. */
+const SEEN_WINDOW = 4096
 /** Packets before the measured quantile replaces the configured starting target (1 s). */
 const WARMUP_PACKETS = 50
 /** Slow decay of the target: 10 ms/s = half a frame per second. */
@@ -251,9 +254,8 @@ export class JitterBuffer {
   private slotArrivalMs = new Float64Array(0)
   /** 1 while a slot holds a packet waiting to be played. */
   private slotFull = new Uint8Array(0)
-  /** Seqs received in the current stream (cleared half a seq cycle behind the pointer). */
-  /** One bit per 16-bit sequence number (8 KiB): received since it was last cleared. */
-  private readonly seen = new Uint32Array(65536 >>> 5)
+  /** Seqs received in the current stream, one bit per seq mod SEEN_WINDOW (cleared half a window behind the pointer). */
+  private readonly seen = new Uint32Array(SEEN_WINDOW >>> 5)
   /** New-stream candidate held until confirmed. */
   private pendingSamples = new Float32Array(0)
   private hasPending = false
@@ -612,7 +614,7 @@ export class JitterBuffer {
 
   /** Moves the pointer one frame on; forgets the seq half a cycle away so it can be received again. */
   private advance(): void {
-    this.clearSeen((this.nextSeq + 0x8000) & 0xffff)
+    this.clearSeen((this.nextSeq + SEEN_WINDOW / 2) & 0xffff)
     this.nextSeq = (this.nextSeq + 1) & 0xffff
     this.nextTimestamp += this.frameSamples
     const slot = this.nextSeq & this.mask
@@ -681,8 +683,8 @@ export class JitterBuffer {
   private movePointer(seq: number, timestamp: number): void {
     const step = seqDiff(this.nextSeq, seq)
     if (step > 0) {
-      if (step >= 0x8000) this.clearSeenExcept(seq)
-      else for (let i = 0; i < step; i++) this.clearSeen((this.nextSeq + i + 0x8000) & 0xffff)
+      if (step >= SEEN_WINDOW / 2) this.clearSeenExcept(seq)
+      else for (let i = 0; i < step; i++) this.clearSeen((this.nextSeq + i + SEEN_WINDOW / 2) & 0xffff)
     }
     this.nextSeq = seq
     this.nextTimestamp = timestamp
@@ -789,15 +791,18 @@ export class JitterBuffer {
   }
 
   private isSeen(seq: number): boolean {
-    return (this.seen[seq >>> 5]! & (1 << (seq & 31))) !== 0
+    const bit = seq & (SEEN_WINDOW - 1)
+    return (this.seen[bit >>> 5]! & (1 << (bit & 31))) !== 0
   }
 
   private markSeen(seq: number): void {
-    this.seen[seq >>> 5]! |= 1 << (seq & 31)
+    const bit = seq & (SEEN_WINDOW - 1)
+    this.seen[bit >>> 5]! |= 1 << (bit & 31)
   }
 
   private clearSeen(seq: number): void {
-    this.seen[seq >>> 5]! &= ~(1 << (seq & 31))
+    const bit = seq & (SEEN_WINDOW - 1)
+    this.seen[bit >>> 5]! &= ~(1 << (bit & 31))
   }
 
   private isPresent(seq: number): boolean {
