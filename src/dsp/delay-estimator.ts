@@ -30,6 +30,7 @@
  * reported as stable. Delays beyond maxDelayMs or earlier than −64 ms are not found. The delay is that of the
  * strongest path (usually the direct sound), not the earliest.
  */
+import { sharedScratch } from './scratch'
 import { RealFft } from './spectrum'
 
 export interface DelayEstimatorConfig {
@@ -135,12 +136,13 @@ export class DelayEstimator {
   /** Near at 2 kHz: delayed by one partition (the negative lags), [delayed partition, current partition]. */
   private readonly nearBlock = new Float64Array(FFT_SIZE)
   private blockFill = 0
+  // Scratch within one hop, in the thread's shared scratch (scratch.ts; the echo canceller pushes before its blocks).
   /** Time scratch: the zero-padded near block [0, near] in hop(), a partition's lags in search(). */
-  private readonly timeScratch = new Float64Array(FFT_SIZE)
+  private readonly timeScratch = sharedScratch(0, FFT_SIZE)
   /** The near block's spectrum (2·BINS). */
-  private readonly nearSpectrum = new Float64Array(2 * BINS)
+  private readonly nearSpectrum = sharedScratch(FFT_SIZE, 2 * BINS)
   /** Spectrum scratch (2·BINS): the newest far spectrum before it goes into the ring; the weighted cross-spectrum. */
-  private readonly spectrumScratch = new Float64Array(2 * BINS)
+  private readonly spectrumScratch = sharedScratch(FFT_SIZE + 2 * BINS, 2 * BINS)
   /** Ring of far spectra over the band, newest first: partitions × BAND_SPECTRUM, single precision. */
   private readonly farSpectra: Float32Array
   private farHead = 0
@@ -151,7 +153,7 @@ export class DelayEstimator {
   private activeHops = 0
   private hopsSinceSearch = 0
   /** SCOT normalization per band bin (scratch of search()). */
-  private readonly bandNorm = new Float64Array(BINS)
+  private readonly bandNorm = sharedScratch(FFT_SIZE + 4 * BINS, BINS)
   /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
   private readonly recent = new Float64Array(STABLE_COUNT)
   private readonly recentConfidence = new Float64Array(STABLE_COUNT)

@@ -102,6 +102,7 @@
  * drift is reported but not compensated: the filter tracks it as a slowly moving echo path.
  */
 import { DelayEstimator } from './delay-estimator'
+import { sharedScratch, sharedScratch32 } from './scratch'
 import { RealFft } from './spectrum'
 import { gcd } from './units'
 
@@ -291,6 +292,11 @@ function validate(config: EchoCancellerConfig): void {
  * the output. The weight update of block m and the filtering of block m + 1 share one pass over the partitions
  * (Y(m+1) = X₀(m+1)·W₀ + Σ_{j≥1} X_{j−1}(m)·W_j), so each weight is read once per block.
  */
+/** Doubles of the MdfFilter's per-block scratch at the start of the shared scratch: two spectra and two 2B buffers. */
+function mdfScratchDoubles(blockSamples: number): number {
+  return 4 * (blockSamples + 1) + 4 * blockSamples
+}
+
 class MdfFilter {
   readonly blockSamples: number
   readonly partitions: number
@@ -352,13 +358,14 @@ class MdfFilter {
     this.farSpectra = new Float32Array(partitions * spectrum)
     this.farOffsets = new Int32Array(partitions)
     this.farTime = new Float64Array(2 * blockSamples)
-    this.backgroundSpectrum = new Float64Array(spectrum)
-    this.foregroundSpectrum = new Float64Array(spectrum)
+    // Scratch within one block (filter() to adapt()) in the thread's shared scratch: [0, MDF_SCRATCH(B)).
+    this.backgroundSpectrum = sharedScratch(0, spectrum)
+    this.foregroundSpectrum = sharedScratch(spectrum, spectrum)
     this.nextBackground = new Float64Array(spectrum)
     this.nextForeground = new Float64Array(spectrum)
     this.nextPower = new Float64Array(this.bins)
-    this.timeScratch = new Float64Array(2 * blockSamples)
-    this.foregroundTime = new Float64Array(2 * blockSamples)
+    this.timeScratch = sharedScratch(2 * spectrum, 2 * blockSamples)
+    this.foregroundTime = sharedScratch(2 * spectrum + 2 * blockSamples, 2 * blockSamples)
     this.farPower = new Float64Array(this.bins)
     this.proportion = new Float64Array(partitions)
     this.partitionEnergy = new Float64Array(partitions)
@@ -993,11 +1000,13 @@ class ResidualSuppressor {
     for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
     this.errorFrame = new Float64Array(hop)
     this.echoFrame = new Float64Array(hop)
-    this.scratch = new Float64Array(n)
-    this.scratchEcho = new Float64Array(n)
-    this.errorSpectrum = new Float64Array(n + 2)
-    this.echoSpectrum = new Float64Array(n + 2)
-    this.outputSpectrum = new Float64Array(n + 2)
+    // Scratch within one hop (analyze() to synthesize()), in the thread's shared scratch over the MdfFilter's, which
+    // is free from the end of filter() to the gradient that follows the suppressor's hops.
+    this.scratch = sharedScratch(0, n)
+    this.scratchEcho = sharedScratch(n, n)
+    this.errorSpectrum = sharedScratch(2 * n, n + 2)
+    this.echoSpectrum = sharedScratch(3 * n + 2, n + 2)
+    this.outputSpectrum = sharedScratch(4 * n + 4, n + 2)
     this.errorPower = new Float64Array(this.bins)
     this.echoPower = new Float64Array(this.bins)
     this.tail = new Float64Array(this.bins)
@@ -1615,12 +1624,14 @@ export class EchoCanceller {
     this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs }, this.fft) // shares the transform
     this.suppressor = new ResidualSuppressor(B / 2)
     this.nearBlock = new Float64Array(B)
-    this.farBlock = new Float64Array(B)
-    this.echoBlock = new Float64Array(B)
-    this.errorBlock = new Float64Array(B)
-    this.backgroundEcho = new Float64Array(B)
-    this.backgroundError = new Float64Array(B)
-    this.outputBlock = new Float64Array(B)
+    // Blocks that live within one processBlock(), in the thread's shared scratch after the MDF's (scratch.ts).
+    const at = mdfScratchDoubles(B)
+    this.farBlock = sharedScratch(at, B)
+    this.echoBlock = sharedScratch(at + B, B)
+    this.errorBlock = sharedScratch(at + 2 * B, B)
+    this.backgroundEcho = sharedScratch(at + 3 * B, B)
+    this.backgroundError = sharedScratch(at + 4 * B, B)
+    this.outputBlock = sharedScratch(at + 5 * B, B)
     this.crossfade = new Float64Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
     this.step = new Float64Array(this.bins)
@@ -1647,7 +1658,9 @@ export class EchoCanceller {
   private ensureCapacity(taps: number): void {
     const B = this.blockSamples
     const needTaps = Math.ceil(taps / B) * B + 2 * B
-    if (this.tapScratch.length < needTaps) this.tapScratch = new Float32Array(needTaps)
+    // Used only before a block's buffers are written (moveDelay, history loads) or between calls (configure, the UI's
+    // response): a Float32 view over the blocks' part of the shared scratch, past the MDF's scratch it works with.
+    if (this.tapScratch.length < needTaps) this.tapScratch = sharedScratch32(mdfScratchDoubles(B), needTaps)
     const maxDelay = Math.ceil((this.config.maxBulkDelayMs * this.config.sampleRateHz) / 1000)
     let size = 1
     while (size < maxDelay + needTaps + 2 * B) size <<= 1

@@ -11,13 +11,23 @@
  * just not shared), so MIN_SCRATCH_DOUBLES covers the pipeline's stages at once.
  */
 
-/** 1540 doubles (12 KiB): the largest user in the default pipeline (the PLC's 256-point synthesis, 2 × 512 + 516). */
-const MIN_SCRATCH_DOUBLES = 1540
+/**
+ * 1796 doubles (14 KiB): the largest user in the default pipeline, the echo canceller at 16 kHz (the MDF's 1028 and
+ * six 128-sample blocks; its tap scratch at 1024 taps overlays the blocks); the PLC's 256-point synthesis takes 1024,
+ * the noise reducer's 512-point FFT 1026. Larger filters grow it.
+ */
+const MIN_SCRATCH_DOUBLES = 1796
 
 let area = new Float64Array(0)
 
 /** A view of `length` doubles at `offset` of the thread's shared scratch (contents undefined on each call). */
-export function sharedScratch(offset: number, length: number): Float64Array {
+export function sharedScratch(offset: number, length: number): Float64Array<ArrayBuffer> {
   if (area.length < offset + length) area = new Float64Array(Math.max(MIN_SCRATCH_DOUBLES, offset + length))
   return area.subarray(offset, offset + length)
+}
+
+/** A Float32 view of `length` floats starting `offset` doubles into the shared scratch (same rules). */
+export function sharedScratch32(offset: number, length: number): Float32Array<ArrayBuffer> {
+  const view = sharedScratch(offset, Math.ceil(length / 2))
+  return new Float32Array(area.buffer, view.byteOffset, length)
 }
