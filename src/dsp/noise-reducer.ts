@@ -53,7 +53,7 @@
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
-import { sharedScratch } from './scratch'
+import { sharedScratch, sharedScratch32 } from './scratch'
 import { RealFft } from './spectrum'
 import { VoiceActivityDetector } from './vad'
 
@@ -804,11 +804,13 @@ export class NoiseReducer {
     // Scratch within one hop: in the thread's shared scratch (the PLC's synthesis buffers overlay them).
     this.fftBuffer = sharedScratch(0, fftSize)
     this.spectrum = sharedScratch(fftSize, 2 * bins)
-    this.power = new Float32Array(bins)
-    this.gain = new Float32Array(bins)
+    // Per-hop |X|², gain and raw mask (written before they are read in each hop): shared scratch too, past the FFT's.
+    const perBin = Math.ceil(bins / 2) // doubles per Float32 bin array
+    this.power = sharedScratch32(fftSize + 2 * bins, bins)
+    this.gain = sharedScratch32(fftSize + 2 * bins + perBin, bins)
     this.maskSmoothed = new Float32Array(bins)
     this.maskPower = new Float32Array(bins)
-    this.maskRaw = new Float32Array(bins)
+    this.maskRaw = sharedScratch32(fftSize + 2 * bins + 2 * perBin, bins)
     this.previousCleanPower = new Float32Array(bins)
     this.subtractPower = new Float32Array(bins)
     this.noisePower = new Float32Array(bins)

@@ -233,7 +233,7 @@ export class Pipeline {
   private outputBuffer!: FrameBuffer
   private downsampler!: Resampler
   private farUpsampler!: Resampler
-  // Scratch, one frame each.
+  // Scratch, one frame each (stage, outFrame and far16k share one buffer; out8k and far8k another).
   private near!: Float32Array
   private far!: Float32Array
   private stage!: Float32Array
@@ -591,11 +591,17 @@ export class Pipeline {
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
     this.far = new Float32Array(this.frameSamples)
-    this.stage = new Float32Array(this.frameSamples)
-    this.outFrame = new Float32Array(this.frameSamples)
-    this.out8k = new Float32Array(this.downsampler.maxOutputLength(this.frameSamples))
-    this.far8k = new Float32Array(this.frameSamples8k)
-    this.far16k = new Float32Array(this.farUpsampler.maxOutputLength(this.frameSamples8k))
+    // tick, pullOutput and pushFarPacket each use their scratch only within the call: one 16 kHz and one 8 kHz
+    // buffer serve all three.
+    const frame16k = new Float32Array(
+      Math.max(this.frameSamples, this.farUpsampler.maxOutputLength(this.frameSamples8k)),
+    )
+    const frame8k = new Float32Array(Math.max(this.frameSamples8k, this.downsampler.maxOutputLength(this.frameSamples)))
+    this.stage = frame16k.subarray(0, this.frameSamples)
+    this.outFrame = frame16k.subarray(0, this.frameSamples)
+    this.far16k = frame16k
+    this.out8k = frame8k
+    this.far8k = frame8k.subarray(0, this.frameSamples8k)
   }
 
   private updateLatency(): void {
