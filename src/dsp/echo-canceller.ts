@@ -1007,10 +1007,12 @@ class ResidualSuppressor {
     this.errorSpectrum = sharedScratch(2 * n, n + 2)
     this.echoSpectrum = sharedScratch(3 * n + 2, n + 2)
     this.outputSpectrum = sharedScratch(4 * n + 4, n + 2)
-    this.errorPower = new Float64Array(this.bins)
-    this.echoPower = new Float64Array(this.bins)
+    // Per-hop powers and residual (written for the active bins before they are read): shared scratch, after the
+    // spectra and still within the MdfFilter's part.
+    this.errorPower = sharedScratch(5 * n + 6, this.bins)
+    this.echoPower = sharedScratch(5 * n + 6 + this.bins, this.bins)
     this.tail = new Float64Array(this.bins)
-    this.residual = new Float64Array(this.bins)
+    this.residual = sharedScratch(5 * n + 6 + 2 * this.bins, this.bins)
     this.smoothedError = new Float64Array(this.bins)
     this.noise = new Float64Array(this.bins)
     this.binMic = new Float64Array(this.bins)
