@@ -1553,7 +1553,8 @@ export class EchoCanceller {
   private smoothedFar = 0
   private farSilentFrames = 1e9
   private doubleTalkHangover = 0
-  private readonly erleHistory = new Float32Array(ERLE_WINDOW)
+  /** Histogram bin of each ERLE in the window (ERLE_HISTOGRAM_BINS ≤ 256), to take it out when it leaves. */
+  private readonly erleHistory = new Uint8Array(ERLE_WINDOW)
   private readonly erleHistogram = new Uint16Array(ERLE_HISTOGRAM_BINS)
   private erleCount = 0
   private erleNext = 0
@@ -2353,11 +2354,12 @@ export class EchoCanceller {
   }
 
   private recordErle(db: number): void {
-    if (this.erleCount === ERLE_WINDOW) this.erleHistogram[EchoCanceller.erleBin(this.erleHistory[this.erleNext]!)]!--
+    if (this.erleCount === ERLE_WINDOW) this.erleHistogram[this.erleHistory[this.erleNext]!]!--
     else this.erleCount++
-    this.erleHistory[this.erleNext] = db
+    const bin = EchoCanceller.erleBin(db)
+    this.erleHistory[this.erleNext] = bin
     this.erleNext = (this.erleNext + 1) % ERLE_WINDOW
-    this.erleHistogram[EchoCanceller.erleBin(db)]!++
+    this.erleHistogram[bin]!++
     const h = this.erleHistogram
     let first = -1
     let last = 0
