@@ -19,9 +19,9 @@
  *   weighted linear regression of the (sub-sample) delay against time over ~60 s; reported once it spans ≥ 10 s.
  * Complexity per 64 ms: 2 FFTs of 256, J·106 complex multiply-adds and, every hop until stable then every 4th hop,
  * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1), the correlation scanned as it is computed: ~8 µs per
- * 20 ms at 16 kHz, a third of it the decimation. State: ~27 KiB at maxDelayMs 400 (the rings keep only the band's 106
- * bins, in single precision; 20 KiB when the echo canceller lends its transform). Nothing allocates after
- * construction.
+ * 20 ms at 16 kHz, a third of it the decimation. State: ~20 KiB of its own at maxDelayMs 400 (the rings keep only the
+ * band's 106 bins, in single precision), the hop scratch (7 KiB) in the thread's shared scratch (scratch.ts), the
+ * transform lent by the echo canceller. Nothing allocates after construction.
  *
  * The transforms are spectrum.ts's RealFft (fft.js underneath); the echo canceller passes its own 256-point one in, so
  * the two share the tables and scratch.

@@ -48,8 +48,10 @@
  * 13.9 dB LSD on speech frames, babble +3.9 dB; 27 dB of attenuation on white noise alone.
  * Cost (16 kHz, 20 ms frames): ~32 µs per frame under the bench's tsx runner (~27 µs where fft.js loads as a plain
  * module), about half of it the two 512-point transforms (spectrum.ts, fft.js), the rest the per-bin gains, the VAD
- * and the profile. State: 50 KiB (stateBytes): 16 per-bin arrays in Float32 (16 KiB), the spectrum, FFT buffer and
- * FFT scratch and tables (16 KiB), the strength table (4 KiB), the window, analysis and overlap-add buffers (8 KiB).
+ * and the profile. State: ~34 KiB of its own: 13 per-bin arrays in Float32 (13 KiB), the FFT's twiddles (2 KiB), the
+ * strength table (4 KiB), the window, analysis and overlap-add buffers (6 KiB), the VAD; the spectrum, FFT buffer,
+ * |X|², gains and raw mask live in the thread's shared scratch (scratch.ts), the fft.js tables and complex scratch
+ * are shared per size (spectrum.ts). stateBytes counts the shared ones as if owned (46 KiB).
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
