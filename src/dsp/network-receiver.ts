@@ -100,7 +100,7 @@ export class NetworkReceiver {
     })
     this.resampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz })
     this.decoded = new Float32Array(this.frameSamplesIn)
-    this.played = new Float32Array(this.frameSamplesIn)
+    this.played = this.decoded // push (decode) and pull (playout) never overlap: one frame serves both
     this.concealed = new Float32Array(this.frameSamplesIn)
     this.resampled = new Float32Array(this.resampler.maxOutputLength(this.frameSamplesIn))
     this.jitterBufferEnabled = jitterBufferEnabled

@@ -104,7 +104,7 @@
  * frame whose length is not frameSamples is treated as lost.
  */
 import type FFT from 'fft.js'
-import { sharedScratch } from './scratch'
+import { sharedScratch, sharedScratch32 } from './scratch'
 import { sharedFft } from './spectrum'
 import { sanitize } from './units'
 
@@ -591,7 +591,7 @@ class SpectralGenerator implements Generator {
     this.fft = sharedFft(size) // the tables are shared with the noise reducer's transform of the same size
     this.window = new Float32Array(size)
     for (let i = 0; i < size; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
-    this.frameIn = new Float32Array(size)
+    this.frameIn = sharedScratch32(4 * size, size) // scratch of analyse(), past the synthesis buffers
     this.current = new Float64Array(size + 2)
     this.rotation = new Float64Array(size + 2)
     // Scratch within one call (begin or a hop's synthesis): in the thread's shared scratch.
