@@ -934,13 +934,13 @@ class ResidualSuppressor {
   /** Per bin: |E|² and |Ŷ|² of the last analyzed frame, the tail (set by the caller), gains. */
   readonly errorPower: Float64Array
   readonly echoPower: Float64Array
-  readonly tail: Float64Array
+  readonly tail: Float32Array
   private readonly residual: Float64Array
-  private readonly smoothedError: Float64Array
-  private readonly noise: Float64Array
-  private readonly binMic: Float64Array
-  private readonly binPredicted: Float64Array
-  private readonly gains: Float64Array
+  private readonly smoothedError: Float32Array
+  private readonly noise: Float32Array
+  private readonly binMic: Float32Array
+  private readonly binPredicted: Float32Array
+  private readonly gains: Float32Array
   private readonly overlap: Float64Array
   /**
    * Echo coherence (AEC2's far–near coherence, on the echo estimate): recursive means of Ŷ*·D (re, im), |Ŷ|² and |D|²
@@ -948,10 +948,10 @@ class ResidualSuppressor {
    * to a per-bin linear filter, so an unconverged estimate of a real echo is already coherent with the mic; with no
    * echo (a headset) the estimate is a filtered far end the mic does not contain: γ² stays near 0.
    */
-  private readonly crossRe: Float64Array
-  private readonly crossIm: Float64Array
-  private readonly echoAverage: Float64Array
-  private readonly micAverage: Float64Array
+  private readonly crossRe: Float32Array
+  private readonly crossIm: Float32Array
+  private readonly echoAverage: Float32Array
+  private readonly micAverage: Float32Array
   readonly coherence: Float32Array
   /** Share of the mic power (active bins) the echo estimate explains, Σ|S_ŷd|²/S_ŷŷ / ΣS_dd, of the last hop. */
   explained = 0
@@ -965,13 +965,13 @@ class ResidualSuppressor {
    * Valin's leak regression: recursive means of |E|² and |Ŷ|² per bin, and the hop's sums Σ(|E|² − Ē)(|Ŷ|² − Ȳ)
    * and Σ(|Ŷ|² − Ȳ)² (when analyze() was asked to update them).
    */
-  private readonly errorMean: Float64Array
-  private readonly echoMean: Float64Array
+  private readonly errorMean: Float32Array
+  private readonly echoMean: Float32Array
   leakCross = 0
   leakEcho = 0
   /** Σ |E|² and Σ |Ŷ|² per bin over the hops of the current block (the MDF's step control), reset by startBlock(). */
-  readonly blockErrorPower: Float64Array
-  readonly blockEchoPower: Float64Array
+  readonly blockErrorPower: Float32Array
+  readonly blockEchoPower: Float32Array
   /** Energies of the last analyzed hop: Σe², Σŷ², Σd² (mic); and Σe·ŷ over the block so far. */
   hopErrorEnergy = 0
   hopEchoEnergy = 0
@@ -1012,23 +1012,23 @@ class ResidualSuppressor {
     // spectra and still within the MdfFilter's part.
     this.errorPower = sharedScratch(5 * n + 6, this.bins)
     this.echoPower = sharedScratch(5 * n + 6 + this.bins, this.bins)
-    this.tail = new Float64Array(this.bins)
+    this.tail = new Float32Array(this.bins)
     this.residual = sharedScratch(5 * n + 6 + 2 * this.bins, this.bins)
-    this.smoothedError = new Float64Array(this.bins)
-    this.noise = new Float64Array(this.bins)
-    this.binMic = new Float64Array(this.bins)
-    this.binPredicted = new Float64Array(this.bins)
-    this.gains = new Float64Array(this.bins)
+    this.smoothedError = new Float32Array(this.bins)
+    this.noise = new Float32Array(this.bins)
+    this.binMic = new Float32Array(this.bins)
+    this.binPredicted = new Float32Array(this.bins)
+    this.gains = new Float32Array(this.bins)
     this.overlap = new Float64Array(hop)
-    this.crossRe = new Float64Array(this.bins)
-    this.crossIm = new Float64Array(this.bins)
-    this.echoAverage = new Float64Array(this.bins)
-    this.micAverage = new Float64Array(this.bins)
+    this.crossRe = new Float32Array(this.bins)
+    this.crossIm = new Float32Array(this.bins)
+    this.echoAverage = new Float32Array(this.bins)
+    this.micAverage = new Float32Array(this.bins)
     this.coherence = new Float32Array(this.bins)
-    this.errorMean = new Float64Array(this.bins)
-    this.echoMean = new Float64Array(this.bins)
-    this.blockErrorPower = new Float64Array(this.bins)
-    this.blockEchoPower = new Float64Array(this.bins)
+    this.errorMean = new Float32Array(this.bins)
+    this.echoMean = new Float32Array(this.bins)
+    this.blockErrorPower = new Float32Array(this.bins)
+    this.blockEchoPower = new Float32Array(this.bins)
     this.activeBins = this.bins
     this.reset(true)
   }
