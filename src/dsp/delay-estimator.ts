@@ -148,8 +148,8 @@ export class DelayEstimator {
   private farHead = 0
   /** Smoothed cross-spectra per partition over the band (partitions × BAND_SPECTRUM), auto-spectra of far and near. */
   private readonly cross: Float32Array
-  private readonly farPower = new Float64Array(BINS)
-  private readonly nearPower = new Float64Array(BINS)
+  private readonly farPower = new Float32Array(BINS)
+  private readonly nearPower = new Float32Array(BINS)
   private activeHops = 0
   private hopsSinceSearch = 0
   /** SCOT normalization per band bin (scratch of search()). */

@@ -319,13 +319,13 @@ class MdfFilter {
   /** Output spectra of this block; the next block's Σ_{j≥1} parts and normalization, prepared by the last pass. */
   private readonly backgroundSpectrum: Float64Array
   private readonly foregroundSpectrum: Float64Array
-  private readonly nextBackground: Float64Array
-  private readonly nextForeground: Float64Array
-  private readonly nextPower: Float64Array
+  private readonly nextBackground: Float32Array
+  private readonly nextForeground: Float32Array
+  private readonly nextPower: Float32Array
   private readonly timeScratch: Float64Array
   private readonly foregroundTime: Float64Array
   /** Step normalization per bin: Σ_j p_j·|X_j(k)|². */
-  readonly farPower: Float64Array
+  readonly farPower: Float32Array
   /** Proportionate step per partition (sums to ~1), and the foreground's partition energies (tail model). */
   private readonly proportion: Float64Array
   readonly partitionEnergy: Float64Array
@@ -362,12 +362,12 @@ class MdfFilter {
     // Scratch within one block (filter() to adapt()) in the thread's shared scratch: [0, MDF_SCRATCH(B)).
     this.backgroundSpectrum = sharedScratch(0, spectrum)
     this.foregroundSpectrum = sharedScratch(spectrum, spectrum)
-    this.nextBackground = new Float64Array(spectrum)
-    this.nextForeground = new Float64Array(spectrum)
-    this.nextPower = new Float64Array(this.bins)
+    this.nextBackground = new Float32Array(spectrum)
+    this.nextForeground = new Float32Array(spectrum)
+    this.nextPower = new Float32Array(this.bins)
     this.timeScratch = sharedScratch(2 * spectrum, 2 * blockSamples)
     this.foregroundTime = sharedScratch(2 * spectrum + 2 * blockSamples, 2 * blockSamples)
-    this.farPower = new Float64Array(this.bins)
+    this.farPower = new Float32Array(this.bins)
     this.proportion = new Float64Array(partitions)
     this.partitionEnergy = new Float64Array(partitions)
     this.partitionStep = new Float64Array(partitions)
@@ -633,7 +633,7 @@ class MdfFilter {
    * E = the spectrum of [0, e]; constrains one partition per block, in turn (alternately updated MDF); prepares the
    * next block's partial outputs. With step = null the weights are left alone.
    */
-  adapt(errorSpectrum: Float64Array, step: Float64Array | null, adapted: boolean): void {
+  adapt(errorSpectrum: Float64Array, step: Float32Array | null, adapted: boolean): void {
     const K = this.bins
     const A = this.activeBins
     const M = this.partitions
@@ -1485,10 +1485,10 @@ export class EchoCanceller {
   /** Raised-cosine crossfade over a block, 0 → 1 (the foreground taking the background's weights). */
   private crossfade!: Float64Array
   /** Valin's step per MDF bin, normalized by the far power. */
-  private step!: Float64Array
+  private step!: Float32Array
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
-  private tail!: Float64Array
-  private lastPartitionPower!: Float64Array
+  private tail!: Float32Array
+  private lastPartitionPower!: Float32Array
   /** Time-domain taps scratch for shifts and hand-overs. */
   private tapScratch = new Float32Array(0)
   /** Suppressor output of the current block. */
@@ -1638,9 +1638,9 @@ export class EchoCanceller {
     this.outputBlock = sharedScratch(at + 5 * B, B)
     this.crossfade = new Float64Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
-    this.step = new Float64Array(this.bins)
-    this.tail = new Float64Array(this.bins)
-    this.lastPartitionPower = new Float64Array(this.bins)
+    this.step = new Float32Array(this.bins)
+    this.tail = new Float32Array(this.bins)
+    this.lastPartitionPower = new Float32Array(this.bins)
     this.tapScratch = new Float32Array(0)
     this.farRing = new Int16Array(0)
     this.sampleCount = 0
