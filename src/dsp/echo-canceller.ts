@@ -488,7 +488,7 @@ class MdfFilter {
    */
   filter(
     farBlock: Float64Array,
-    near: Float64Array,
+    near: Float32Array,
     foregroundEcho: Float64Array,
     foregroundError: Float64Array,
     backgroundEcho: Float64Array,
@@ -885,7 +885,7 @@ class NlmsFilter {
   }
 
   /** window[0 … taps − 1 + count): aligned far, oldest first, ending at the block's last sample. */
-  filter(window: Float64Array, near: Float64Array, y: Float64Array, e: Float64Array, count: number): void {
+  filter(window: Float64Array, near: Float32Array, y: Float64Array, e: Float64Array, count: number): void {
     const L = this.taps
     const h = this.reversedTaps
     let energy = 0
@@ -922,10 +922,10 @@ class ResidualSuppressor {
   readonly hop: number
   readonly bins: number
   private readonly fft: RealFft
-  private readonly window: Float64Array
+  private readonly window: Float32Array
   /** Last hop of e and ŷ, windowed frames (scratch), spectra of e, ŷ and the output. */
-  private readonly errorFrame: Float64Array
-  private readonly echoFrame: Float64Array
+  private readonly errorFrame: Float32Array
+  private readonly echoFrame: Float32Array
   private readonly scratch: Float64Array
   private readonly scratchEcho: Float64Array
   private readonly errorSpectrum: Float64Array
@@ -941,7 +941,7 @@ class ResidualSuppressor {
   private readonly binMic: Float32Array
   private readonly binPredicted: Float32Array
   private readonly gains: Float32Array
-  private readonly overlap: Float64Array
+  private readonly overlap: Float32Array
   /**
    * Echo coherence (AEC2's far–near coherence, on the echo estimate): recursive means of Ŷ*·D (re, im), |Ŷ|² and |D|²
    * per bin, and the magnitude-squared coherence γ²(k) = |S_ŷd|² / (S_ŷŷ·S_dd) of the last hop. Coherence is invariant
@@ -997,10 +997,10 @@ class ResidualSuppressor {
     this.bins = hop + 1
     const n = 2 * hop
     this.fft = new RealFft(n)
-    this.window = new Float64Array(n)
+    this.window = new Float32Array(n)
     for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
-    this.errorFrame = new Float64Array(hop)
-    this.echoFrame = new Float64Array(hop)
+    this.errorFrame = new Float32Array(hop)
+    this.echoFrame = new Float32Array(hop)
     // Scratch within one hop (analyze() to synthesize()), in the thread's shared scratch over the MdfFilter's, which
     // is free from the end of filter() to the gradient that follows the suppressor's hops.
     this.scratch = sharedScratch(0, n)
@@ -1019,7 +1019,7 @@ class ResidualSuppressor {
     this.binMic = new Float32Array(this.bins)
     this.binPredicted = new Float32Array(this.bins)
     this.gains = new Float32Array(this.bins)
-    this.overlap = new Float64Array(hop)
+    this.overlap = new Float32Array(hop)
     this.crossRe = new Float32Array(this.bins)
     this.crossIm = new Float32Array(this.bins)
     this.echoAverage = new Float32Array(this.bins)
@@ -1135,7 +1135,7 @@ class ResidualSuppressor {
    * energies (near: the mic, for the metrics), adds the powers to the block sums and, when leakAverage > 0, runs the
    * leak regression's per-bin part with that averaging rate.
    */
-  analyze(e: Float64Array, y: Float64Array, near: Float64Array, at: number, leakAverage: number): void {
+  analyze(e: Float64Array, y: Float64Array, near: Float32Array, at: number, leakAverage: number): void {
     const H = this.hop
     const K = this.activeBins
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
@@ -1472,7 +1472,7 @@ export class EchoCanceller {
   /** Samples consumed so far (near and far advance together). */
   private sampleCount = 0
   /** Near samples of the block being filled, and its fill. */
-  private nearBlock!: Float64Array
+  private nearBlock!: Float32Array // the sanitised mic: Float32 values, held exactly
   private blockFill = 0
   /** Aligned far block, and for NLMS / history rebuilds a window of taps − 1 + B (or (M+1)·B). */
   private farBlock!: Float64Array
@@ -1483,7 +1483,7 @@ export class EchoCanceller {
   private backgroundEcho!: Float64Array
   private backgroundError!: Float64Array
   /** Raised-cosine crossfade over a block, 0 → 1 (the foreground taking the background's weights). */
-  private crossfade!: Float64Array
+  private crossfade!: Float32Array
   /** Valin's step per MDF bin, normalized by the far power. */
   private step!: Float32Array
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
@@ -1627,7 +1627,7 @@ export class EchoCanceller {
     this.fft = new RealFft(2 * B)
     this.estimator = new DelayEstimator({ sampleRateHz, maxDelayMs: maxBulkDelayMs }, this.fft) // shares the transform
     this.suppressor = new ResidualSuppressor(B / 2)
-    this.nearBlock = new Float64Array(B)
+    this.nearBlock = new Float32Array(B)
     // Blocks that live within one processBlock(), in the thread's shared scratch after the MDF's (scratch.ts).
     const at = mdfScratchDoubles(B)
     this.farBlock = sharedScratch(at, B)
@@ -1636,7 +1636,7 @@ export class EchoCanceller {
     this.backgroundEcho = sharedScratch(at + 3 * B, B)
     this.backgroundError = sharedScratch(at + 4 * B, B)
     this.outputBlock = sharedScratch(at + 5 * B, B)
-    this.crossfade = new Float64Array(B)
+    this.crossfade = new Float32Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
     this.step = new Float32Array(this.bins)
     this.tail = new Float32Array(this.bins)
