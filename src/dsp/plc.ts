@@ -462,13 +462,14 @@ class LinearGenerator implements Generator {
     private readonly historySamples: number,
     private readonly overlap: number,
     sampleRateHz: number,
+    scratchAt: number,
   ) {
     this.order = Math.min(LPC_ORDER_MAX, Math.round((LPC_ORDER_PER_KHZ * sampleRateHz) / 1000))
     const p = this.order
     this.window = new Float32Array(historySamples)
     for (let i = 0; i < historySamples; i++)
       this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / historySamples)
-    this.windowed = new Float32Array(historySamples)
+    this.windowed = sharedScratch32(scratchAt, historySamples) // scratch of begin(), past the spectral method's
     this.autocorrelation = new Float64Array(p + 1)
     this.lagWindow = new Float64Array(p + 1)
     for (let k = 0; k <= p; k++) {
@@ -557,6 +558,8 @@ class LinearGenerator implements Generator {
 /** Phase-vocoder extrapolation of the last window's spectrum (fft.js), with overlap-add synthesis. */
 class SpectralGenerator implements Generator {
   readonly fftSize: number
+  /** End of its part of the shared scratch, doubles (the linear method's scratch follows). */
+  readonly scratchEnd: number
   private readonly hop: number
   private readonly fft: FFT
   /** Periodic Hann, used for analysis and synthesis. */
@@ -593,6 +596,7 @@ class SpectralGenerator implements Generator {
     this.window = new Float32Array(size)
     for (let i = 0; i < size; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
     this.frameIn = sharedScratch32(4 * size, size) // scratch of analyse(), past the synthesis buffers
+    this.scratchEnd = 4 * size + Math.ceil(size / 2)
     this.current = new Float32Array(size + 2)
     this.rotation = new Float32Array(size + 2)
     // Scratch within one call (begin or a hop's synthesis): in the thread's shared scratch.
@@ -1095,8 +1099,8 @@ export class PacketLossConcealer {
     // here, where the frame's overlap with itself is short), above it every 2nd (16 kHz) to 6th (48 kHz).
     this.backward = new BackwardLoop(pitchMin, pitchMax, Math.max(1, Math.round(rate / BACKWARD_GRID_RATE_HZ)))
     this.canLookahead = n >= pitchMax + pitchMin
-    this.linear = new LinearGenerator(h, this.delay, rate)
     this.spectral = new SpectralGenerator(h, this.delay)
+    this.linear = new LinearGenerator(h, this.delay, rate, this.spectral.scratchEnd)
     this.active = this.pitch
     this.clearState()
     this.metrics.consecutiveLosses = 0
