@@ -19,7 +19,7 @@
  *   weighted linear regression of the (sub-sample) delay against time over ~60 s; reported once it spans ≥ 10 s.
  * Complexity per 64 ms: 2 FFTs of 256, J·106 complex multiply-adds and, every hop until stable then every 4th hop,
  * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1), the correlation scanned as it is computed: ~8 µs per
- * 20 ms at 16 kHz, a third of it the decimation. State: ~20 KiB of its own at maxDelayMs 400 (the rings keep only the
+ * 20 ms at 16 kHz, a third of it the decimation. State: ~19 KiB of its own at maxDelayMs 400 (the rings keep only the
  * band's 106 bins, in single precision), the hop scratch (7 KiB) in the thread's shared scratch (scratch.ts), the
  * transform lent by the echo canceller. Nothing allocates after construction.
  *

@@ -27,10 +27,10 @@
  * buffers hold audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
  * path): ~160 µs under the bench's tsx runner, ~130 µs where fft.js loads as a plain module; of it AEC ~88, NR ~31,
- * network ~6 (measured with nearBandwidthHz; full band: AEC ~100). State ≈ 255 KiB (stateBytes, each buffer counted
- * once, fft.js tables included): AEC 94, buffers 34, jitter buffer 31, NR 25, PLC 17, queues 15, resamplers 9, frames
- * 7.5, and 23 shared between stages (the 14 KiB scratch area of scratch.ts, one real-FFT scratch, the 256-point fft.js
- * tables of the PLC and NR).
+ * network ~6 (measured with nearBandwidthHz; full band: AEC ~100). State ≈ 232 KiB (stateBytes, each buffer counted
+ * once, fft.js tables included): AEC 82, buffers 34, jitter buffer 31, NR 22, queues 15, PLC 12, frames 7,
+ * resamplers 5, and 23 shared between stages (the 14 KiB scratch area of scratch.ts, one real-FFT scratch, the
+ * 256-point fft.js tables of the PLC and NR).
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'

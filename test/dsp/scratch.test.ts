@@ -115,8 +115,8 @@ describe('shared scratch', () => {
 
   it('counts each buffer of a pipeline once, shared scratch and fft.js tables included', () => {
     const pipeline = new Pipeline()
-    // 253.7 KiB measured (326.4 before the stages shared their scratch); the target is 200 KB.
-    expect(pipeline.stateBytes).toBeLessThan(256 * 1024)
+    // 231.6 KiB measured (326.4 before the stages shared their scratch); the target is 200 KB.
+    expect(pipeline.stateBytes).toBeLessThan(235 * 1024)
     expect(pipeline.stateBytes).toBeGreaterThan(200 * 1024)
   })
 })
