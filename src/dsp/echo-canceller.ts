@@ -870,7 +870,7 @@ class MdfFilter {
 /** Time-domain NLMS (the seed's fallback): y = hᵀx, h += μ·e·x / (ε + ‖x‖²), per sample. */
 class NlmsFilter {
   readonly taps: number
-  /** Taps reversed: reversedTaps[p] = h[taps − 1 − p], so the dot product runs forward over the far window. */
+  /** Taps reversed: reversedTaps[p] = h[taps − 1 − p], so the dot product runs forward over the far samples. */
   private readonly reversedTaps: Float64Array
 
   constructor(taps: number) {
@@ -924,7 +924,7 @@ class ResidualSuppressor {
   readonly hop: number
   readonly bins: number
   private readonly fft: RealFft
-  private readonly window: Float32Array
+  private readonly taper: Float32Array
   /** Last hop of e and ŷ, windowed frames (scratch), spectra of e, ŷ and the output. */
   private readonly errorFrame: Float32Array
   private readonly echoFrame: Float32Array
@@ -999,8 +999,8 @@ class ResidualSuppressor {
     this.bins = hop + 1
     const n = 2 * hop
     this.fft = new RealFft(n)
-    this.window = new Float32Array(n)
-    for (let i = 0; i < n; i++) this.window[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
+    this.taper = new Float32Array(n)
+    for (let i = 0; i < n; i++) this.taper[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
     this.errorFrame = new Float32Array(hop)
     this.echoFrame = new Float32Array(hop)
     // Scratch within one hop (analyze() to synthesize()), in the thread's shared scratch over the MdfFilter's, which
@@ -1037,7 +1037,7 @@ class ResidualSuppressor {
 
   get stateBytes(): number {
     return (
-      this.window.byteLength +
+      this.taper.byteLength +
       this.errorFrame.byteLength +
       this.echoFrame.byteLength +
       this.scratch.byteLength +
@@ -1117,7 +1117,7 @@ class ResidualSuppressor {
    */
   passThrough(e: Float64Array, y: Float64Array, at: number, out: Float64Array, outAt: number): void {
     const H = this.hop
-    const w = this.window
+    const w = this.taper
     const ef = this.errorFrame
     const yf = this.echoFrame
     const overlap = this.overlap
@@ -1143,7 +1143,7 @@ class ResidualSuppressor {
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
     const ef = this.errorFrame
     const yf = this.echoFrame
-    const w = this.window
+    const w = this.taper
     const s = this.scratch
     const t = this.scratchEcho
     let hopError = 0
@@ -1427,7 +1427,7 @@ class ResidualSuppressor {
       Z[i + 1] = zi
     }
     const s = this.scratch
-    const w = this.window
+    const w = this.taper
     this.fft.inverse(Z, s)
     const overlap = this.overlap
     for (let i = 0; i < H; i++) {

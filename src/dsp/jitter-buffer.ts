@@ -182,7 +182,7 @@ const CONFIRM_SEQ_SPAN = 16
 const SPIKE_MARGIN_MS = 40
 /** Spike packets arriving within SPIKE_GAP_MS of the previous one belong to the same spike (a FIFO burst). */
 const SPIKE_GAP_MS = 200
-/** A "spike" longer than this many packets is a lasting delay shift: its packets join the jitter window. */
+/** A "spike" longer than this many packets is a lasting delay shift: its packets join the jitter statistics. */
 const SPIKE_RUN_MAX_PACKETS = 50
 /** Spikes are remembered for 60 s ... */
 const SPIKE_MEMORY_MS = 60_000

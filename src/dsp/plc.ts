@@ -445,7 +445,7 @@ class PeriodicGenerator implements Generator {
 class LinearGenerator implements Generator {
   private readonly order: number
   /** Hann analysis window over the history. */
-  private readonly window: Float32Array
+  private readonly taper: Float32Array
   private readonly windowed: Float32Array
   private readonly autocorrelation: Float64Array
   private readonly lagWindow: Float64Array
@@ -466,9 +466,9 @@ class LinearGenerator implements Generator {
   ) {
     this.order = Math.min(LPC_ORDER_MAX, Math.round((LPC_ORDER_PER_KHZ * sampleRateHz) / 1000))
     const p = this.order
-    this.window = new Float32Array(historySamples)
+    this.taper = new Float32Array(historySamples)
     for (let i = 0; i < historySamples; i++)
-      this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / historySamples)
+      this.taper[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / historySamples)
     this.windowed = sharedScratch32(scratchAt, historySamples) // scratch of begin(), past the spectral method's
     this.autocorrelation = new Float64Array(p + 1)
     this.lagWindow = new Float64Array(p + 1)
@@ -487,7 +487,7 @@ class LinearGenerator implements Generator {
 
   get stateBytes(): number {
     return (
-      this.window.byteLength +
+      this.taper.byteLength +
       this.windowed.byteLength +
       8 * (5 * (this.order + 1) + this.order) + // autocorrelation, lag window, coefficients, previous, bandwidth; memory
       this.prediction.byteLength
@@ -499,7 +499,7 @@ class LinearGenerator implements Generator {
     const p = this.order
     const ov = this.overlap
     const a = this.coefficients
-    for (let i = 0; i < h; i++) this.windowed[i] = history[i] * this.window[i]
+    for (let i = 0; i < h; i++) this.windowed[i] = history[i] * this.taper[i]
     for (let k = 0; k <= p; k++) {
       let sum = 0
       for (let i = k; i < h; i++) sum += this.windowed[i] * this.windowed[i - k]
@@ -563,7 +563,7 @@ class SpectralGenerator implements Generator {
   private readonly hop: number
   private readonly fft: FFT
   /** Periodic Hann, used for analysis and synthesis. */
-  private readonly window: Float32Array
+  private readonly taper: Float32Array
   private readonly frameIn: Float32Array
   /** The running spectrum, bins 0..fftSize/2 interleaved re/im, rotated by `rotation` each hop. */
   private readonly current: Float32Array
@@ -593,8 +593,8 @@ class SpectralGenerator implements Generator {
     this.fftSize = size
     this.hop = size / 4
     this.fft = sharedFft(size) // the tables are shared with the noise reducer's transform of the same size
-    this.window = new Float32Array(size)
-    for (let i = 0; i < size; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
+    this.taper = new Float32Array(size)
+    for (let i = 0; i < size; i++) this.taper[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
     this.frameIn = sharedScratch32(4 * size, size) // scratch of analyse(), past the synthesis buffers
     this.scratchEnd = 4 * size + Math.ceil(size / 2)
     this.current = new Float32Array(size + 2)
@@ -608,7 +608,7 @@ class SpectralGenerator implements Generator {
   }
 
   get stateBytes(): number {
-    const arrays = [this.window, this.frameIn, this.current, this.rotation, this.full, this.timeOut]
+    const arrays = [this.taper, this.frameIn, this.current, this.rotation, this.full, this.timeOut]
     let bytes = this.accumulator.byteLength + this.ready.byteLength
     for (const array of arrays) bytes += array.byteLength
     return bytes + 8 * 3 * this.fftSize // fft.js tables: twiddles (2·fftSize) and bit reversal (≤ fftSize)
@@ -661,7 +661,7 @@ class SpectralGenerator implements Generator {
 
   /** Windowed FFT of x[start, start + fftSize) into spectrum (2·fftSize values; bins 0..fftSize/2 valid). */
   private analyse(x: Float32Array, start: number, spectrum: Float64Array): void {
-    for (let i = 0; i < this.fftSize; i++) this.frameIn[i] = x[start + i] * this.window[i]
+    for (let i = 0; i < this.fftSize; i++) this.frameIn[i] = x[start + i] * this.taper[i]
     this.fft.realTransform(spectrum, this.frameIn)
   }
 
@@ -683,7 +683,7 @@ class SpectralGenerator implements Generator {
     this.fft.inverseTransform(this.timeOut, full)
     const acc = this.accumulator
     const gain = this.synthesisGain
-    for (let i = 0; i < m; i++) acc[i] += this.timeOut[2 * i] * this.window[i] * gain
+    for (let i = 0; i < m; i++) acc[i] += this.timeOut[2 * i] * this.taper[i] * gain
     for (let i = 0; i < hop; i++) {
       const v = acc[i]
       this.ready[i] = v > 1 ? 1 : v < -1 ? -1 : v

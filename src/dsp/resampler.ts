@@ -520,7 +520,7 @@ export class Resampler {
   }
 
   /**
-   * L:1 up (16 → 48 k): each input q yields L outputs, phase p from table p over its trimmed window. Four inputs at a
+   * L:1 up (16 → 48 k): each input q yields L outputs, phase p from table p over its trimmed span. Four inputs at a
    * time per phase share each coefficient load, with rotating loads as in runUp2; each output is one sum over j in
    * order, as in the tail loop.
    */

@@ -76,7 +76,7 @@ export class VoiceActivityDetector {
   private readonly bandWeightSum: number
   private readonly flatnessStart: number
   private readonly flatnessEnd: number
-  /** Smoothed band energy; minimum of the current window; minimum of the previous window. */
+  /** Smoothed band energy; minimum of the current span; minimum of the previous span. */
   private readonly bandSmoothed: Float64Array
   private readonly bandMinCurrent: Float64Array
   private readonly bandMinPrevious: Float64Array
@@ -92,7 +92,7 @@ export class VoiceActivityDetector {
   private frameCount = 0
   // process(frame) scratch: Hann window, zero-padded input, complex output, power spectrum.
   private readonly fft: FFT | null
-  private readonly window: Float64Array
+  private readonly taper: Float64Array
   private readonly fftInput: Float64Array
   private readonly fftOutput: Float64Array
   private readonly power: Float64Array
@@ -150,9 +150,9 @@ export class VoiceActivityDetector {
 
     const analysis = config.analysis ?? true
     this.fft = analysis ? new FFT(fftSize) : null
-    this.window = new Float64Array(analysis ? Math.min(frameSamples, fftSize) : 0)
-    for (let i = 0; i < this.window.length; i++)
-      this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / this.window.length)
+    this.taper = new Float64Array(analysis ? Math.min(frameSamples, fftSize) : 0)
+    for (let i = 0; i < this.taper.length; i++)
+      this.taper[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / this.taper.length)
     this.fftInput = new Float64Array(analysis ? fftSize : 0)
     this.fftOutput = new Float64Array(analysis ? 2 * fftSize : 0)
     this.power = new Float64Array(analysis ? nyquistBin + 1 : 0)
@@ -161,7 +161,7 @@ export class VoiceActivityDetector {
   /** Bytes of state held in typed arrays (including the FFT scratch of process()). */
   get stateBytes(): number {
     return (
-      8 * (5 * this.bandCount + this.window.length + this.fftInput.length + this.fftOutput.length + this.power.length) +
+      8 * (5 * this.bandCount + this.taper.length + this.fftInput.length + this.fftOutput.length + this.power.length) +
       (this.fft ? 8 * 3 * this.fftSize : 0) // fft.js tables: twiddles (2·fftSize) and bit reversal (≤ fftSize)
     )
   }
@@ -169,11 +169,11 @@ export class VoiceActivityDetector {
   /** Classifies one frame of samples (non-finite samples count as 0). Returns isSpeech. */
   process(frame: Float32Array): boolean {
     if (!this.fft) return this.isSpeech
-    const n = this.window.length < frame.length ? this.window.length : frame.length
+    const n = this.taper.length < frame.length ? this.taper.length : frame.length
     const input = this.fftInput
     for (let i = 0; i < n; i++) {
       const v = frame[i]!
-      input[i] = v === v && v !== Infinity && v !== -Infinity ? v * this.window[i]! : 0
+      input[i] = v === v && v !== Infinity && v !== -Infinity ? v * this.taper[i]! : 0
     }
     input.fill(0, n)
     this.fft.realTransform(this.fftOutput, input)
