@@ -3,8 +3,8 @@
  * metrics, frame events), filled frame by frame from the live pipeline and posted at about 30 batches per second, so
  * the waveforms, spectrograms and meters work unchanged in live mode. Plain Node, no Electron.
  *
- * `writeFrameMetrics` copies one frame's metrics out of a Pipeline into the batch's columns; it is the replay's
- * per-frame metric copy (Session.record) in a function of its own, so both taps read the pipeline alike.
+ * `writeFrameMetrics` copies one frame's metrics out of a Pipeline into the batch's columns; the replay's tap
+ * (Session.record) uses it too, so both taps read the pipeline alike.
  */
 import type { Pipeline } from '../../dsp/pipeline'
 import {

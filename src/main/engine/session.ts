@@ -23,8 +23,6 @@ import type { NetworkProfileName } from '../../dsp/network-simulator'
 import { DEFAULT_SETTINGS, validatePatch, type PipelineSettings, type SettingKey } from '../../shared/config'
 import {
   FRAME_METRICS,
-  ECHO_PATH_STATES,
-  NETWORK_OUTCOMES,
   fail,
   ok,
   type CaptureInfo,
@@ -55,6 +53,7 @@ import {
 } from '../capture'
 import { formatEnvFile, previewEnvText, resolveSettings } from '../settings/env-file'
 import { LiveMode } from './live'
+import { writeFrameMetrics } from './live-tap'
 import { echoPath, exportAudio, exportReport, previewEnv, type ExportSource } from './exports'
 import type { WorkerCommand } from './protocol'
 import { Replay } from './replay'
@@ -684,37 +683,7 @@ export class Session {
     this.batchNear.set(p.nearInput.subarray(0, n), i * n)
     this.batchFar.set(p.farInput.subarray(0, n), i * n)
     this.batchProcessed.set(this.out, i * n)
-    const m = this.batchMetrics
-    const pm = p.metrics
-    const jb = p.networkReceiver.jitterBuffer.metrics
-    const echo = p.echoCanceller.metrics
-    const noise = p.noiseReducer.metrics
-    const latency = pm.latency
-    m.jitterMs[i] = jb.jitterMs
-    m.bufferDelayMs[i] = jb.bufferDelayMs
-    m.targetDelayMs[i] = jb.targetDelayMs
-    m.lossRate[i] = jb.lossRate
-    m.networkOutcome[i] = NETWORK_OUTCOMES.indexOf(pm.networkOutcome)
-    m.erleDb[i] = echo.erleDb
-    m.echoDelayMs[i] = echo.bulkDelayMs
-    m.doubleTalk[i] = echo.doubleTalk ? 1 : 0
-    m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
-    m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
-    m.noiseAttenuationDb[i] = noise.attenuationDb
-    m.noiseFloorDb[i] = noise.noiseFloorDb
-    m.inputLevelDb[i] = pm.inputLevelDb
-    m.farLevelDb[i] = levelDb(p.farInput, n)
-    m.outputLevelDb[i] = pm.outputLevelDb
-    m.latencyTotalMs[i] = latency.totalMs
-    m.latencyJitterBufferMs[i] = latency.jitterBufferMs
-    m.latencyNetworkMs[i] = latency.networkAlgorithmicMs
-    m.latencyEchoMs[i] = latency.echoMs
-    m.latencyNoiseMs[i] = latency.noiseMs
-    m.latencyFramingMs[i] = latency.framingMs
-    m.networkUs[i] = pm.stageUs.network
-    m.echoUs[i] = pm.stageUs.echo
-    m.noiseUs[i] = pm.stageUs.noise
-    m.framingUs[i] = pm.stageUs.framing
+    writeFrameMetrics(p, this.batchMetrics, i)
     this.frameEvents(k)
   }
 
@@ -945,11 +914,4 @@ export class Session {
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10
-}
-
-function levelDb(frame: Float32Array, n: number): number {
-  let sum = 0
-  for (let i = 0; i < n; i++) sum += frame[i]! * frame[i]!
-  const power = sum / n
-  return power > 1e-12 ? 10 * Math.log10(power) : -120
 }
