@@ -1,21 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { expect, test, type Page } from '@playwright/test'
 import { viridisRgb } from '../../src/renderer/src/live/colormap'
+import { startWebServer, type WebServer } from './web-server'
 
 // `npm run web` as a user runs it: it builds, starts the engine, and prints the URL (with its token) on stdout.
-let server: ChildProcess
+let web: WebServer | undefined
 let url = ''
 
 test.beforeAll(async () => {
-  server = spawn(process.execPath, ['scripts/web.mjs', '--no-demo'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! })
-    lines.on('line', (line) => {
-      if (/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/.test(line)) resolve(line)
-    })
-    server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
-  })
+  web = await startWebServer()
+  url = web.url
 })
 
 /** Fraction of a canvas's pixels whose colour is none of `backgrounds` (each channel within 12). */
@@ -51,7 +44,7 @@ async function themeRgb(page: Page, variables: string[]): Promise<number[][]> {
 }
 
 test.afterAll(() => {
-  server?.kill('SIGTERM')
+  web?.stop()
 })
 
 test('browser mode: connects, loads the demo, plays, and the live metrics change', async ({ page }) => {

@@ -1,25 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { expect, test, type Page, type TestInfo } from '@playwright/test'
+import { startWebServer, type WebServer } from './web-server'
 
 // The network and latency graphs and the meters, as a support engineer sees them while the demo plays (browser mode,
 // `npm run web` as a user runs it; WORKBENCH_OUT_DIR builds elsewhere for parallel runs).
-let server: ChildProcess
+let web: WebServer | undefined
 let url = ''
 
 test.beforeAll(async () => {
-  server = spawn(process.execPath, ['scripts/web.mjs', '--no-demo'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! })
-    lines.on('line', (line) => {
-      if (/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/.test(line)) resolve(line)
-    })
-    server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
-  })
+  web = await startWebServer()
+  url = web.url
 })
 
 test.afterAll(() => {
-  server?.kill('SIGTERM')
+  web?.stop()
 })
 
 /** The demo from its start, looping, playing at 1×. */

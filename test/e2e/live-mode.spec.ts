@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { chromium, expect, test, type Page } from '@playwright/test'
 import { readWav } from '../../src/main/capture'
+import { startWebServer, type WebServer } from './web-server'
 
 // Live mode in browser mode, on Chromium's fake capture device fed from a WAV (a noisy room: speech plus steady
 // noise, test/fixtures/make-live-fixtures.sh). `npm run web` builds and serves the app as a user runs it.
@@ -22,23 +21,17 @@ const launch = (args: string[]) => ({
   launchOptions: { executablePath: existsSync(systemChromium) ? systemChromium : undefined, args },
 })
 
-let server: ChildProcess
+let web: WebServer | undefined
 let url = ''
 
 test.beforeAll(async () => {
   expect(existsSync(FIXTURE)).toBe(true) // a missing file would give the fake device silence
-  server = spawn(process.execPath, ['scripts/web.mjs', '--no-demo'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! })
-    lines.on('line', (line) => {
-      if (/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/.test(line)) resolve(line)
-    })
-    server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
-  })
+  web = await startWebServer()
+  url = web.url
 })
 
 test.afterAll(() => {
-  server?.kill('SIGTERM')
+  web?.stop()
 })
 
 const number = async (page: Page, testId: string): Promise<number> =>

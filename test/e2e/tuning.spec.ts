@@ -5,30 +5,22 @@
  * .env, a .env with a bad line is refused with the line named, undo and reset, the service .env comparison, and the
  * timeline, stream and what-if controls.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { expect, test, type Page, type TestInfo } from '@playwright/test'
 import { DEFAULT_SETTINGS, SETTINGS_SCHEMA, formatSettingValue, type PipelineSettings } from '../../src/shared/config'
 import { decodeWire, type Result, type SessionState } from '../../src/shared/contract'
+import { startWebServer, type WebServer } from './web-server'
 
-let server: ChildProcess
+let web: WebServer | undefined
 let url = ''
 
 test.beforeAll(async () => {
-  // WORKBENCH_OUT_DIR (when set) builds into and serves from that directory: parallel runs do not share out/.
-  server = spawn(process.execPath, ['scripts/web.mjs', '--no-demo'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! })
-    lines.on('line', (line) => {
-      if (/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/.test(line)) resolve(line)
-    })
-    server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
-  })
+  web = await startWebServer()
+  url = web.url
 })
 
 test.afterAll(() => {
-  server?.kill('SIGTERM')
+  web?.stop()
 })
 
 /**

@@ -1,26 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { expect, test, type Page, type TestInfo } from '@playwright/test'
+import { startWebServer, type WebServer } from './web-server'
 
 // The views of issue 6 in browser mode against the real engine: echo path, exports, spectrogram readout and
 // controls, theme, keyboard shortcuts, A/B listening; screenshots of both themes at 1280×720.
-let server: ChildProcess
+let web: WebServer | undefined
 let url = ''
 
 test.beforeAll(async () => {
-  server = spawn(process.execPath, ['scripts/web.mjs', '--no-demo'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! })
-    lines.on('line', (line) => {
-      if (/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/.test(line)) resolve(line)
-    })
-    server.once('exit', (code) => reject(new Error(`npm run web exited with ${code} before printing its URL`)))
-  })
+  web = await startWebServer()
+  url = web.url
 })
 
 test.afterAll(() => {
-  server?.kill('SIGTERM')
+  web?.stop()
 })
 
 /** Opens the workbench at 1280×720 with the demo loaded (each page has its own engine session). */
