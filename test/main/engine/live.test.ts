@@ -171,10 +171,14 @@ describe('live mode over a real WebSocket and worker', () => {
     expect(strengthZero.length).toBeGreaterThan(0)
     // Strength 0: the attenuation falls from the frame the reply named (the reducer's gain glides, no click) to 0.
     const zero = strengthZero.flatMap((b) => Array.from(b.metrics.noiseAttenuationDb))
+    // The 50 frames before the change, by frame index (batches arrive asynchronously: the ones holding frames < 150
+    // may still have been in flight when the push returned).
     const before = client.batches
-      .slice(startBatch, firstBatch)
-      .flatMap((b) => Array.from(b.metrics.noiseAttenuationDb))
-      .slice(-50)
+      .slice(startBatch)
+      .filter((b) => b.frameMs === 20)
+      .flatMap((b) => Array.from(b.metrics.noiseAttenuationDb, (db, k) => ({ frame: b.fromFrame + k, db })))
+      .filter(({ frame }) => frame >= 100 && frame < 150)
+      .map(({ db }) => db)
     const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
     expect(mean(before)).toBeGreaterThan(6)
     expect(zero[0]).toBeLessThan(before.at(-1)! - 1)
