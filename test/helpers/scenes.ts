@@ -242,10 +242,12 @@ function convolve(x: Float32Array, h: Float32Array): Float64Array {
   const block = size - h.length + 1
   const fft = new FFT(size)
   const input = new Float64Array(size)
-  const filterSpectrum = fft.createComplexArray()
-  const blockSpectrum = fft.createComplexArray()
-  const product = fft.createComplexArray()
-  const time = fft.createComplexArray()
+  // Float64Array buffers, as the DSP's own transforms use (spectrum.ts): fft.js's code compiled for plain arrays here
+  // would be polymorphic when the DSP under test runs in the same process (measured: the AEC bench 20 % slower).
+  const filterSpectrum = new Float64Array(2 * size)
+  const blockSpectrum = new Float64Array(2 * size)
+  const product = new Float64Array(2 * size)
+  const time = new Float64Array(2 * size)
   input.set(h)
   fft.realTransform(filterSpectrum, input)
   const out = new Float64Array(x.length)
@@ -255,17 +257,17 @@ function convolve(x: Float32Array, h: Float32Array): Float64Array {
     for (let i = start; i < end; i++) input[i - start] = x[i]!
     fft.realTransform(blockSpectrum, input)
     for (let k = 0; k <= size / 2; k++) {
-      const ar = blockSpectrum[2 * k] as number
-      const ai = blockSpectrum[2 * k + 1] as number
-      const br = filterSpectrum[2 * k] as number
-      const bi = filterSpectrum[2 * k + 1] as number
+      const ar = blockSpectrum[2 * k]!
+      const ai = blockSpectrum[2 * k + 1]!
+      const br = filterSpectrum[2 * k]!
+      const bi = filterSpectrum[2 * k + 1]!
       product[2 * k] = ar * br - ai * bi
       product[2 * k + 1] = ar * bi + ai * br
     }
     fft.completeSpectrum(product)
     fft.inverseTransform(time, product)
     const limit = Math.min(size, out.length - start)
-    for (let i = 0; i < limit; i++) out[start + i] = out[start + i]! + (time[2 * i] as number)
+    for (let i = 0; i < limit; i++) out[start + i] = out[start + i]! + time[2 * i]!
   }
   return out
 }
