@@ -18,7 +18,10 @@
  *   point of the caller's 20 ms grid at or above the target. A target that rises above the depth is met by
  *   'inserted' frames (the caller conceals, the pointer holds). A frame absent at its turn is 'missing': if later
  *   packets are buffered it is lost or late and the pointer moves on; if the buffer is empty (an underrun, more
- *   likely a delay spike than a loss) the pointer holds, up to maxDelayMs, so a spike's packets still play.
+ *   likely a delay spike than a loss) the pointer holds, up to maxDelayMs, so a spike's packets still play. If it
+ *   was a loss after all, the packet after the gap arrives on time, the held pointer is then too deep and skips the
+ *   absent frames (next point): a lost burst that empties the buffer still takes one concealed frame per lost
+ *   packet, and its remaining frames can be interpolated towards that packet (peekNext; test/dsp/plc-receiver.test.ts).
  * - Too deep by a frame or more: absent frames are skipped at once (no cost); otherwise one present frame is
  *   dropped per tick, a quiet one (< −50 dBFS) if possible, after SHRINK_PATIENCE_TICKS (2+ frames too deep) or
  *   SHRINK_SLOW_TICKS (1–2 frames: a hysteresis band, so a target hovering at a grid step does not trade drops

@@ -5,6 +5,16 @@
  * gets exactly one 16 kHz frame: the next packet in order, a concealed frame, or silence while the stream is idle.
  * The resampler runs after the jitter buffer, on audio in order, as in the voice service.
  *
+ * Lookahead: after each 'missing' playout the receiver asks the jitter buffer for the first packet buffered after
+ * the gap (JitterBuffer.peekNext, within the PLC's maxLookaheadFrames) and offers it to the PLC (offerNext with the
+ * count of lost frames before it), which then interpolates the gap towards it instead of extrapolating (NetEq's
+ * merge idea, with no added delay: the packet is buffered anyway). A burst that empties the buffer holds its pointer
+ * (an underrun: jitter-buffer.ts); once the packet after the gap arrives, the over-deep pointer skips the frames it
+ * held on, so the rest of the gap is still offered that packet with the right count. Frames 'inserted' to grow the
+ * buffer stand for no lost packet and are not offered. On speech with 5 % random / 3 % bursty loss this keeps `pitch`
+ * 2.5 / 2.9 dB (LSD) below `repeat` through this receiver (test/dsp/plc-receiver.test.ts; 0.37 dB bursty without
+ * the offers).
+ *
  * Latency: the jitter buffer's depth (metrics.bufferDelayMs, adaptive) plus the fixed algorithmic delays of the PLC
  * (3.75 ms, its gap-start overlap-add) and the resampler's filter (metrics.algorithmicDelayMs).
  * Nothing here allocates per packet or per frame: the decode scratch and the 8 kHz frames are fields.

@@ -485,6 +485,50 @@ describe('JitterBuffer sequence handling', () => {
     expect(played).not.toContain((65500 + 70) & 0xffff)
   })
 
+  it.each([
+    ['fixed 40 ms', { mode: 'fixed', targetDelayMs: 40 }],
+    ['adaptive (defaults)', {}],
+  ] as const)(
+    'conceals a lost burst longer than its depth frame for packet, offering the packet after it (%s)',
+    (_, config) => {
+      // 5 lost packets, more than the 2–3 frames buffered: the buffer runs empty and its pointer holds (an underrun,
+      // which could be a delay spike); once the packet after the gap arrives, the over-deep pointer skips the absent
+      // frames it held on, so the gap takes exactly 5 ticks and the frames still to conceal can be interpolated
+      // towards that packet (peekNext, as NetworkReceiver asks after each 'missing').
+      const jb = new JitterBuffer(config)
+      // At 8 s: the adaptive target has settled from its 80 ms start to the 40 ms minimum.
+      const lost = new Set([400, 401, 402, 403, 404])
+      const packets = stream(500, 65500, 0, 0).filter((_p, i) => !lost.has(i))
+      const queue = packets.map((p) => ({ ...p, at: p.sendMs + 25 }))
+      const out = new Float32Array(FRAME)
+      const expected = payloadFor((65500 + 405) & 0xffff, 405 * FRAME)
+      const playedAt = new Map<number, number>()
+      const peeks: number[] = []
+      let next = 0
+      for (let tick = 0; tick < 560; tick++) {
+        const nowMs = tick * FRAME_MS + 7
+        while (next < queue.length && queue[next]!.at <= nowMs) {
+          const p = queue[next++]!
+          jb.push(payloadFor(p.seq, p.ts), p.seq, p.ts, p.at)
+        }
+        const o = jb.playout(nowMs, out)
+        if (o === 'ok') playedAt.set(seqDiff(65500, jb.lastPlayedSeq), tick)
+        if (o === 'missing' && playedAt.has(399) && !playedAt.has(405)) {
+          const lostBefore = jb.peekNext(out, 3)
+          peeks.push(lostBefore)
+          if (lostBefore >= 0) expect(out[0]).toBe(expected[0])
+        }
+      }
+      expect(jb.metrics.underruns).toBeGreaterThan(0) // the buffer did run empty and hold
+      expect(jb.metrics.inserted).toBe(0)
+      expect(playedAt.get(405)! - playedAt.get(399)!).toBe(6)
+      expect(peeks).toHaveLength(5)
+      // The packet after the gap is offered from its arrival on: 1 and 0 lost frames before it on the last two.
+      expect(peeks.slice(-2)).toEqual([1, 0])
+      expect(playedAt.size + jb.metrics.dropped).toBe(495) // the adaptive one drops 2 as it shrinks from 80 ms
+    },
+  )
+
   it('goes idle when the stream stops and resumes when it comes back', () => {
     const jb = new JitterBuffer({ mode: 'fixed', targetDelayMs: 60 })
     const packets = [...stream(100, 10, 0, 0), ...stream(100, 310, 300 * FRAME, 6000)]

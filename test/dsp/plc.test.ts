@@ -10,30 +10,13 @@ import {
 import { NetworkReceiver } from '../../src/dsp/network-receiver'
 import { NetworkSimulator, burstyLoss, makeStream } from '../../src/dsp/network-simulator'
 import { Random } from '../../src/dsp/random'
+import { frameLsd, gilbertElliottLoss, issueMasks, lostFrames } from '../helpers/plc-scoring'
 import { alignmentLag, hasNonFinite, lsdDb, readWavFixture, snrDb, tone } from '../helpers/signals'
 
 const speech8k = readWavFixture('speech-8k.wav')
 const speech16k = readWavFixture('speech-16k.wav')
 const FRAME = 160 // 20 ms at 8 kHz
 const MS = 8 // samples per ms at 8 kHz
-
-/** Loss masks, one flag per frame (true = lost). */
-function randomLoss(frames: number, probability: number, seed: number): boolean[] {
-  const random = new Random(seed)
-  return Array.from({ length: frames }, () => random.next() < probability)
-}
-
-/**
- * Gilbert–Elliott two-state channel: every frame is lost in the bad state, none in the good one. The bad state lasts
- * meanBurst frames on average (leave probability 1/meanBurst); the good→bad probability sets the mean loss rate.
- */
-function gilbertElliottLoss(frames: number, lossRate: number, meanBurst: number, seed: number): boolean[] {
-  const random = new Random(seed)
-  const leaveBad = 1 / meanBurst
-  const enterBad = (lossRate * leaveBad) / (1 - lossRate)
-  let isBad = false
-  return Array.from({ length: frames }, () => (isBad = isBad ? random.next() >= leaveBad : random.next() < enterBad))
-}
 
 interface Run {
   /** Output shifted back by the delay: aligned[n] corresponds to input[n]. */
@@ -83,11 +66,7 @@ type LsdMeasure = (x: Float32Array, y: Float32Array, mask: readonly boolean[]) =
  * The issue's measure: LSD (METRICS.md, lsdDb with 160 / 256 at 8 kHz) over the concealed frames, i.e. the lost
  * frames on the 20 ms packet grid, with the output aligned for the delay. Each such frame is wholly synthetic.
  */
-const gridLsd: LsdMeasure = (x, y, mask) => {
-  const lost: number[] = []
-  for (let f = 0; f < Math.floor(x.length / FRAME); f++) if (mask[f]) lost.push(f)
-  return { sum: lsdDb(x, y, lost, FRAME, 256) * lost.length, count: lost.length }
-}
+const gridLsd: LsdMeasure = (x, y, mask) => frameLsd(x, y, lostFrames(mask, Math.floor(x.length / FRAME)))
 
 /**
  * An extra measure: the same LSD over every 20 ms analysis frame, on a 10 ms hop (50 % overlap, as an STFT), that
@@ -146,9 +125,7 @@ function rmsDb(x: ArrayLike<number>, start: number, end: number): number {
 }
 
 const frames8k = Math.floor(speech8k.samples.length / FRAME)
-const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
-const randomMasks = SEEDS.map((seed) => randomLoss(frames8k, 0.05, seed))
-const burstMasks = SEEDS.map((seed) => gilbertElliottLoss(frames8k, 0.03, 2.5, 100 + seed))
+const { random: randomMasks, bursty: burstMasks } = issueMasks(frames8k) // 5 % random, 3 % bursty; 8 seeds each
 
 describe('PacketLossConcealer', () => {
   it('passes received frames through unchanged, delayed by a fixed 3.75 ms, when no loss is near', () => {
@@ -546,9 +523,12 @@ describe('PacketLossConcealer', () => {
     const pitch = run('pitch')
     const plc = pitch.receiver.plc.metrics
     expect(plc.concealedFrames).toBeGreaterThan(20)
-    // Measured 6 of 26: the jitter buffer holds its pointer when a burst empties it (an underrun, taken for a delay
-    // spike), so a burst longer than the buffer's depth reaches 60 ms before its next packet is there.
-    expect(plc.interpolatedFrames).toBeGreaterThan(0)
+    // Measured 6 of 26, and 6 is every frame that could be: the network lost bursts of 1, 9, 4, 3, 1 and 2 packets,
+    // and the stream's end is concealed for 6 ticks. Gaps longer than 60 ms (the 9 and 4, the end) are never
+    // interpolated (silent from 60 ms on), and the first frame of the 3-packet burst plays before the packet after it
+    // has arrived (the buffer is 40–60 ms deep). The issue's LSD margin through the receiver is measured in
+    // test/dsp/plc-receiver.test.ts.
+    expect(plc.interpolatedFrames).toBeGreaterThanOrEqual(6)
     expect(plc.interpolatedFrames).toBeLessThanOrEqual(plc.concealedFrames)
     expect(hasNonFinite(pitch.y)).toBe(false)
     expect(run('repeat').receiver.plc.metrics.interpolatedFrames).toBe(0)
