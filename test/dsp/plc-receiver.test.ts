@@ -198,6 +198,11 @@ describe('PLC through NetworkReceiver (µ-law packets, simulated arrivals, jitte
     ['fixed 40 ms buffer, 4 ms mean jitter', MODEST_JITTER, { mode: 'fixed', targetDelayMs: 40 }],
     ['adaptive buffer (defaults), 12 ms mean jitter', HIGH_JITTER, {}],
   ]
+  // Measured (pitch vs repeat, margin; share of the scored frames interpolated): adaptive 4 ms, random 8.67 vs
+  // 11.12 dB, 2.46 dB, 99 %; bursty 21.34 vs 24.29, 2.95, 32 % (84 % of those in bursts of ≤ 60 ms: the rest are the
+  // first frame of a 3-frame burst, played before the packet after it arrives). Fixed 40 ms: 2.49 and 2.95 dB.
+  // Adaptive 12 ms: 2.17 and 2.68 dB. With the offers disabled: bursty 0.37 dB (fails), random 1.13. On 32 other
+  // mask seeds (1000–1031) the margins are random 2.85 / 2.93 / 2.73 dB, bursty 1.76 / 1.86 / 1.72.
   const lostInMasks = (list: readonly boolean[][]): number =>
     list.reduce((sum, mask) => sum + mask.filter((isLost) => isLost).length, 0)
   for (const [name, network, jitterBuffer] of cases) {
