@@ -35,9 +35,11 @@
  * 3. Residual echo suppressor (post-filter): a sqrt-Hann STFT of B at hop B/2 on the foreground's error e and echo
  *    estimate ŷ. Residual echo R(k) = min(1, 2η)·|Ŷ(k)|² + tail(k), the tail being the reverberation beyond the
  *    filter window, modelled from the foreground's last partition and the decay of the partition energies (WebRTC
- *    AEC3's reverb model). A near-talker detector compares the mic with what the echo estimate, R and the noise floor
- *    predict (6 dB over it in total, or 12 dB in at least 8 bins; only once the filter is trusted, i.e. converged
- *    and not beaten by the background), held 100 ms:
+ *    AEC3's reverb model; the decay at most 0.9 per block). The noise floor per bin is the minimum of the smoothed
+ *    error power, rising ~3 dB/s; digital silence (a packet call's start, a faded-out loss) leaves it as it is. A
+ *    near-talker detector compares the mic with what the echo estimate, R and the noise floor predict (6 dB over it
+ *    in total, or 12 dB in at least 8 bins; only once the filter is trusted, i.e. converged and not beaten by the
+ *    background), held 100 ms:
  *    - no near talker: the error above the noise is residual echo in every bin with echo (up to 4× the echo estimate
  *      there once trusted: more is a weak near talker's harmonic), which also covers a filter still converging or
  *      behind an echo path change; gain G = max(Gmin, 1 − β·R/|E|²), fast attack, ~20 ms release, β = 1 + strength,
@@ -1312,7 +1314,10 @@ class ResidualSuppressor {
       if (smoothed < tiny) smoothed = 0
       smoothedError[k] = smoothed
       const noiseK = noise[k]!
-      const floorK = smoothed < noiseK ? smoothed : noiseK * noiseRise
+      // Digital silence (a packet call's start while the jitter buffer fills, a concealed loss faded out) says nothing
+      // about the mic's noise: a floor learnt from it would be 0 for good (it rises by a factor), and the suppressor
+      // would then take the mic's own noise for residual echo.
+      const floorK = smoothed === 0 ? noiseK : smoothed < noiseK ? smoothed : noiseK * noiseRise
       noise[k] = floorK
       const dr = E[i]! + Y[i]!
       const di = E[i + 1]! + Y[i + 1]!
@@ -1827,8 +1832,10 @@ export class EchoCanceller {
         // As units.sanitize: NaN and ±Infinity → 0, clamp the rest to [-1, 1].
         if (!(f >= -1 && f <= 1)) f = f > 1 && f !== Infinity ? 1 : f < -1 && f !== -Infinity ? -1 : 0
         if (!(n >= -1 && n <= 1)) n = n > 1 && n !== Infinity ? 1 : n < -1 && n !== -Infinity ? -1 : 0
-        // 16-bit PCM, as the far end is played: the nearest 1/32768, at most 32767.
-        ring[count & mask] = Math.min(32767, Math.round(f * FAR_SCALE))
+        // 16-bit PCM, as the far end is played: the nearest 1/32768 (Math.round: ⌊q + ½⌋, by truncation of the
+        // positive q + 32768.5), at most 32767.
+        const q = ((f * FAR_SCALE + 32768.5) | 0) - 32768
+        ring[count & mask] = q < 32767 ? q : 32767
         count++
         nearBlock[fill++] = n
       }
@@ -2260,11 +2267,14 @@ export class EchoCanceller {
     const M = mdf.partitions
     const energy = mdf.partitionEnergy
     // Decay per partition from partition 1 (after the direct sound) to the last: the late partitions alone sit on the
-    // filter's misadjustment floor and would read as a flat (endless) tail.
+    // filter's misadjustment floor and would read as a flat (endless) tail. At most 0.9 per 8 ms block (an RT60 of
+    // ~0.6 s beyond the window, 1.1 s in all): a filter whose partitions barely decay (a packet call, whose jitter
+    // buffer moved the echo by frames, leaves a second copy of the echo late in the window) read 0.95, a tail model
+    // 13 dB over the last partition that suppressed the caller for a second after every sentence of the bot.
     const first = energy[1]!
     const last = energy[M - 1]!
     if (first > 0 && last > 0) {
-      const decay = Math.min(0.95, Math.max(0.2, Math.pow(last / first, 1 / (M - 2))))
+      const decay = Math.min(0.9, Math.max(0.2, Math.pow(last / first, 1 / (M - 2))))
       this.tailDecay += 0.02 * (decay - this.tailDecay)
     }
     // Far end silent over the whole window and the tail gone: it stays 0 (the suppressor's copy is already 0).

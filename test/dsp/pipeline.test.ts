@@ -116,6 +116,50 @@ describe('Pipeline', () => {
     expect(pipeline.metrics.stageMeanUs.network).toBeGreaterThan(0)
   })
 
+  it("passes the caller's noise once the bot stops talking, on a packet call (no suppression after the echo tail)", () => {
+    // A packet call as the demo capture: the rt250 call's mic as µ-law packets (steady arrivals: the jitter buffer
+    // starts with silence), its far end at 8 kHz (what Twilio carries), then 2 s of the mic's noise alone. Once the
+    // echo has died away (0.4 s after the far end's last sample: RT60 250 ms behind 40 ms), the echo canceller must
+    // pass the mic; only the noise reducer may then lower the noise (at most its −28 dB at strength 0.8, here off).
+    const scene = echoScene('rt250')
+    const body = 10 * 16000
+    const total = body + 2 * 16000
+    const mic16 = new Float32Array(total)
+    mic16.set(scene.mic.subarray(0, body))
+    mic16.set(scene.noise.subarray(body, total), body)
+    const far16 = new Float32Array(total)
+    far16.set(scene.far.subarray(0, body))
+    const mic8 = new Float32Array(total / 2)
+    new Resampler({ inputRateHz: 16000, outputRateHz: 8000 }).process(mic16, mic8)
+    const far8 = new Float32Array(total / 2)
+    new Resampler({ inputRateHz: 16000, outputRateHz: 8000 }).process(far16, far8)
+    const farBand = new Float32Array(total)
+    new Resampler({ inputRateHz: 8000, outputRateHz: 16000 }).process(far8, farBand)
+    const pipeline = new Pipeline({ noiseReductionEnabled: false })
+    const codes = new Uint8Array(160)
+    const frames = total / FRAME
+    const out = new Float32Array(total)
+    for (let f = 0; f < frames; f++) {
+      g711EncodeFloat('ulaw', mic8.subarray(f * 160, (f + 1) * 160), codes)
+      pipeline.pushPacket(codes, f, f * 160, f * 20)
+      pipeline.pushFarPcm(farBand.subarray(f * FRAME, (f + 1) * FRAME))
+      pipeline.tick(f * 20, out.subarray(f * FRAME, (f + 1) * FRAME))
+    }
+    let lastFar = body - 1
+    while (lastFar > 0 && Math.abs(far16[lastFar]!) < 1e-4) lastFar--
+    // The output lags the mic by the pipeline's delay; compare powers over the same stretch of noise (stationary).
+    const from = lastFar + Math.round(0.4 * 16000)
+    const to = total - 1000
+    // The reference is the mic as the network carries it (the 8 kHz band: half the white noise's power).
+    let m = 0
+    let o = 0
+    for (let i = from; i < to; i++) o += out[i]! * out[i]!
+    for (let i = from >> 1; i < to >> 1; i++) m += 2 * mic8[i]! * mic8[i]!
+    const attenuationDb = 10 * Math.log10(m / o)
+    console.log(`packet call: the mic's noise attenuated by ${attenuationDb.toFixed(2)} dB after the far end stopped`)
+    expect(Math.abs(attenuationDb)).toBeLessThan(3)
+  })
+
   it('encodes the TTS output path to µ-law and uses what it sent as the echo reference', () => {
     const pipeline = new Pipeline({ noiseReductionEnabled: false })
     const tts = tone(500, 16000, 16000, 0.3)
