@@ -21,13 +21,14 @@
  * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
  * frame that is still not finite and counts it).
  *
- * The echo canceller runs full band even for a G.711 (packet) near end: limiting it to the resampler's 4.6 kHz band
- * (nearBandwidthHz) saved ~14 µs but raised the noise reducer's floor estimate on the demo call from −103 to −59 dBFS
- * and cut its attenuation from 9.8 to 1.6 dB, so the pipeline does not use it. Buffers: the service's input and output
- * buffers hold audioBufferDurationMs of 16-bit PCM (as the service's own), the near/far source queues 100 ms of Float32.
+ * With a packet (G.711) near end the echo canceller works below the resampler's 4.6 kHz stopband edge only
+ * (nearBandwidthHz: the mic carries nothing above it), ~13 µs less per frame; PCM sources (WAV, live mic) stay full
+ * band. (An earlier attempt looked as if it broke the noise reducer on the demo call: the full-band canceller had in
+ * fact been eating the caller's noise for a second after each far-end sentence, fixed since.)
+ * Buffers: the service's input and output buffers hold audioBufferDurationMs of 16-bit PCM (as the service's own), the
+ * near/far source queues 100 ms of Float32.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
- * path): ~160 µs under the bench's tsx runner, ~130 µs where fft.js loads as a plain module; of it AEC ~88, NR ~31,
- * network ~6 (measured with nearBandwidthHz; full band: AEC ~100). State ≈ 232 KiB (stateBytes, each buffer counted
+ * path): ~108 µs; of it AEC ~59 (full band: ~72), NR ~22, network ~6. State ≈ 232 KiB (stateBytes, each buffer counted
  * once, fft.js tables included): AEC 82, buffers 34, jitter buffer 31, NR 22, queues 15, PLC 12, frames 7,
  * resamplers 5, and 23 shared between stages (the 14 KiB scratch area of scratch.ts, one real-FFT scratch, the
  * 256-point fft.js tables of the PLC and NR).
@@ -134,6 +135,9 @@ export interface PipelineMetrics {
   /** Bit set of HEALTH_* problems; healthReasons() puts them in words. */
   healthFlags: number
 }
+
+/** A G.711 near end upsampled to 16 kHz carries nothing above the resampler's stopband edge (4.6 kHz), Hz. */
+const PACKET_NEAR_BANDWIDTH_HZ = 4600
 
 export const HEALTH_LATENCY_OVER_BUDGET = 1
 export const HEALTH_PACKET_LOSS = 2
@@ -244,6 +248,14 @@ export class Pipeline {
   private far8k!: Float32Array
   private far16k!: Float32Array
   private hasPacketSource = false
+
+  /**
+   * The band the near end can carry, for the echo canceller: a packet (G.711) source has nothing above the 8→16 kHz
+   * resampler's 4.6 kHz stopband edge, so the filter and suppressor work below it only (0: full band, PCM sources).
+   */
+  private get nearBandwidthHz(): number {
+    return this.hasPacketSource ? PACKET_NEAR_BANDWIDTH_HZ : 0
+  }
   /** Set by healthReasons (UI rate): the echo filter's last eighth holds over −30 dB of its energy (echo past it). */
   private echoTailCut = false
   /** The echo filter's response, for that check (grown on demand). */
@@ -325,7 +337,10 @@ export class Pipeline {
 
   /** One G.711 packet of the near end (caller's audio from the network) as it arrives. */
   pushPacket(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): void {
-    this.hasPacketSource = true
+    if (!this.hasPacketSource) {
+      this.hasPacketSource = true
+      this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz }) // once per call (a cold path)
+    }
     this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
   }
 
@@ -484,6 +499,7 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
+    this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz })
     const m = this.metrics
     m.frameIndex = 0
     m.nonFiniteFrames = 0
@@ -566,6 +582,7 @@ export class Pipeline {
       postFilterStrength: c.echoSuppressorStrength,
       delayEstimation: c.echoDelayEstimationEnabled,
       maxBulkDelayMs: c.echoMaxBulkDelayMs,
+      nearBandwidthHz: this.nearBandwidthHz,
     })
     this.noise = new NoiseReducer({
       sampleRateHz: SAMPLE_RATE_16K,
