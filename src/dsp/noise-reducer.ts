@@ -55,7 +55,7 @@
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */
-import { sharedScratch, sharedScratch32 } from './scratch'
+import { sharedScratch } from './scratch'
 import { RealFft } from './spectrum'
 import { VoiceActivityDetector } from './vad'
 
@@ -221,43 +221,52 @@ export class NoiseReducer {
   private bytes = 0
   private fft!: RealFft
   private vad!: VoiceActivityDetector
-  /** Analysis window (= synthesis window), windowLength. */
-  private window!: Float32Array
-  /** G ↦ G^strength at G = i / STRENGTH_TABLE_STEPS, i = 0…STRENGTH_TABLE_STEPS (rebuilt when strength changes). */
-  private readonly strengthTable = new Float32Array(STRENGTH_TABLE_STEPS + 1)
-  /** Analysis buffer: the last windowLength input samples (Float32 like the input: exact). */
-  private input!: Float32Array
+  /**
+   * All Float32 state and per-hop values in one array, the regions at the offsets below (`…At`): the hot loops index
+   * one typed array instead of up to eight, because optimized V8 code re-checks each distinct typed array (its map,
+   * length and data pointer) on every loop iteration, which cost about as much as the arithmetic.
+   * - [0, STRENGTH_TABLE_STEPS]: G ↦ G^strength at G = i / STRENGTH_TABLE_STEPS (rebuilt when strength changes).
+   * - windowAt: the analysis window (= synthesis window), windowLength.
+   * - from inputAt on, zeroed by reset(): the analysis buffer (the last windowLength input samples, Float32 like the
+   *   input: exact), the overlap-add accumulator (windowLength), then the per-bin arrays (bins each).
+   */
+  private state!: Float32Array
+  private windowAt = 0
+  private inputAt = 0
+  private overlapAddAt = 0
+  /** Per hop: |X|², the full-strength amplitude gain (then G² for the metrics), the gate's raw mask. */
+  private powerAt = 0
+  private gainAt = 0
+  private rawAt = 0
+  /** Gate mask after smoothing (its state across frames); the gate's power, smoothed over 3 bins and 2 frames. */
+  private maskSmoothedAt = 0
+  private maskPowerAt = 0
+  /** Wiener-estimated clean power of the previous frame (decision-directed a priori SNR). */
+  private previousCleanAt = 0
+  /** Power smoothed over 3 bins and 2 frames, for spectral subtraction. */
+  private subtractPowerAt = 0
+  /** Noise model: λ, 1/λ, log-power mean (dB) and variance (dB²), gate threshold (power). */
+  private noiseAt = 0
+  private inverseAt = 0
+  private dbMeanAt = 0
+  private dbVarianceAt = 0
+  private thresholdAt = 0
+  /** MCRA: smoothed power, its running minimum and the current window's, speech presence probability. */
+  private smoothedAt = 0
+  private minAt = 0
+  private minTempAt = 0
+  private presenceAt = 0
+  /** |X|² as its own view of state, for the VAD. */
+  private power!: Float32Array
   /** learnNoise's window, allocated by its first call (a cold path; most calls never learn from given audio). */
   private learnInput = new Float32Array(0)
-  /** Overlap-add accumulator, windowLength. */
-  private overlapAdd!: Float32Array
-  /** Windowed frame / inverse FFT output, fftSize (scratch). */
+  /**
+   * Shared scratch (scratch.ts), dead between hops: `work` holds the windowed frame / inverse FFT output at
+   * [0, fftSize) (also viewed as fftBuffer, for the transforms) and the spectrum, interleaved re/im over bins
+   * 0…fftSize/2, at [fftSize, 2·fftSize + 2).
+   */
+  private work!: Float64Array
   private fftBuffer!: Float64Array
-  /** Spectrum, interleaved re/im over bins 0…fftSize/2 (scratch), and the power |X|². */
-  private spectrum!: Float64Array
-  private power!: Float32Array
-  /** Full-strength amplitude gain per bin. */
-  private gain!: Float32Array
-  /** Gate mask after smoothing (its state across frames). */
-  private maskSmoothed!: Float32Array
-  /** The gate's power, smoothed over 3 bins and 2 frames; its raw mask. */
-  private maskPower!: Float32Array
-  private maskRaw!: Float32Array
-  /** Wiener-estimated clean power of the previous frame (decision-directed a priori SNR). */
-  private previousCleanPower!: Float32Array
-  /** Power smoothed over 3 bins and 2 frames, for spectral subtraction. */
-  private subtractPower!: Float32Array
-  /** Noise model: λ, 1/λ, log-power mean (dB) and variance (dB²), gate threshold (power). */
-  private noisePower!: Float32Array
-  private noiseInverse!: Float32Array
-  private noiseDbMean!: Float32Array
-  private noiseDbVariance!: Float32Array
-  private thresholdPower!: Float32Array
-  /** MCRA: smoothed power, its running minimum and the current window's, speech presence probability. */
-  private smoothedPower!: Float32Array
-  private minPower!: Float32Array
-  private minPowerTemp!: Float32Array
-  private presence!: Float32Array
   private learnedHops = 0
   private hopsSinceThresholds = 0
   private skippedLearnHops = 0
@@ -271,7 +280,6 @@ export class NoiseReducer {
     validate(merged)
     this.config = merged
     this.allocate()
-    this.buildStrengthTable()
   }
 
   /** Algorithmic delay, samples: output sample n is the processed input sample n − delaySamples. */
@@ -316,7 +324,7 @@ export class NoiseReducer {
     const modeChanged = merged.mode !== this.config.mode
     this.config = merged
     if (resize) this.allocate()
-    if (strengthChanged) this.buildStrengthTable()
+    else if (strengthChanged) this.buildStrengthTable()
     if (modeChanged && !resize && this.hops > 0) this.handOverProfile()
   }
 
@@ -325,19 +333,21 @@ export class NoiseReducer {
    * smoothed power and minima, or (if stationary was never learned) a log-power profile of a χ²₂ noise around λ.
    */
   private handOverProfile(): void {
-    const noise = this.noisePower
+    const s = this.state
+    const noise = this.noiseAt
     if (this.config.mode === 'nonstationary') {
       for (let k = 0; k < this.bins; k++) {
-        this.smoothedPower[k] = noise[k]!
-        this.minPower[k] = noise[k]!
-        this.minPowerTemp[k] = noise[k]!
-        this.presence[k] = 0
+        const lambda = s[noise + k]!
+        s[this.smoothedAt + k] = lambda
+        s[this.minAt + k] = lambda
+        s[this.minTempAt + k] = lambda
+        s[this.presenceAt + k] = 0
       }
       this.minWindowCount = 0
     } else if (this.learnedHops === 0 && !this.profileGiven) {
       for (let k = 0; k < this.bins; k++) {
-        this.noiseDbMean[k] = LN_TO_DB * fastLn(noise[k]! + POWER_EPSILON) - CHI2_DB_MEAN_OFFSET
-        this.noiseDbVariance[k] = CHI2_DB_VARIANCE
+        s[this.dbMeanAt + k] = LN_TO_DB * fastLn(s[noise + k]! + POWER_EPSILON) - CHI2_DB_MEAN_OFFSET
+        s[this.dbVarianceAt + k] = CHI2_DB_VARIANCE
       }
       this.learnedHops = LEARN_EVERY_HOP_UNTIL
     }
@@ -346,21 +356,7 @@ export class NoiseReducer {
 
   /** Zeroes the signal state, the noise profile and the metrics (except resets); keeps the buffers. */
   reset(): void {
-    this.input.fill(0)
-    this.overlapAdd.fill(0)
-    this.maskSmoothed.fill(0)
-    this.maskPower.fill(0)
-    this.previousCleanPower.fill(0)
-    this.subtractPower.fill(0)
-    this.noisePower.fill(0)
-    this.noiseInverse.fill(0)
-    this.noiseDbMean.fill(0)
-    this.noiseDbVariance.fill(0)
-    this.thresholdPower.fill(0)
-    this.smoothedPower.fill(0)
-    this.minPower.fill(0)
-    this.minPowerTemp.fill(0)
-    this.presence.fill(0)
+    this.state.fill(0, this.inputAt)
     this.learnedHops = 0
     this.hopsSinceThresholds = 0
     this.skippedLearnHops = 0
@@ -390,10 +386,12 @@ export class NoiseReducer {
     if (hops === 0) return
     if (this.learnInput.length !== this.windowLength) this.learnInput = new Float32Array(this.windowLength)
     const buffer = this.learnInput
+    const s = this.state
+    const bins = this.bins
     buffer.fill(0)
-    this.noisePower.fill(0)
-    this.noiseDbMean.fill(0)
-    this.noiseDbVariance.fill(0)
+    s.fill(0, this.noiseAt, this.noiseAt + bins)
+    s.fill(0, this.dbMeanAt, this.dbMeanAt + bins)
+    s.fill(0, this.dbVarianceAt, this.dbVarianceAt + bins)
     let used = 0
     for (let h = 0; h < hops; h++) {
       buffer.copyWithin(0, hop)
@@ -401,15 +399,15 @@ export class NoiseReducer {
       for (let i = 0; i < hop; i++) buffer[base + i] = finiteSample(audio[h * hop + i]!)
       // Skip the hops whose window still holds the zeros before the audio (unless that is all there is).
       if ((h + 1) * hop < this.windowLength && h + 1 < hops) continue
-      this.analyze(buffer)
+      this.analyze(buffer, 0)
       this.accumulateProfile(1 / ++used)
     }
-    for (let k = 0; k < this.bins; k++) {
-      const p = this.noisePower[k]!
-      this.smoothedPower[k] = p
-      this.minPower[k] = p
-      this.minPowerTemp[k] = p
-      this.presence[k] = 0
+    for (let k = 0; k < bins; k++) {
+      const p = s[this.noiseAt + k]!
+      s[this.smoothedAt + k] = p
+      s[this.minAt + k] = p
+      s[this.minTempAt + k] = p
+      s[this.presenceAt + k] = 0
     }
     this.learnedHops = Math.max(used, this.stationaryMemoryHops)
     this.profileGiven = true
@@ -423,37 +421,40 @@ export class NoiseReducer {
    */
   process(frame: Float32Array, out: Float32Array = frame, isSpeech?: boolean): void {
     const hop = this.hop
-    const input = this.input
-    const overlapAdd = this.overlapAdd
-    const base = this.windowLength - hop
+    const s = this.state
+    const input = this.inputAt
+    const overlapAdd = this.overlapAddAt
+    const windowLength = this.windowLength
+    const base = windowLength - hop
     const available = frame.length
     const writable = out.length
     const bypass = !(this.config.strength > 0)
     let bad = false
     for (let h = 0; h < this.hopsPerFrame; h++) {
       // Shift the analysis buffer by one hop and append the new samples (read before out is written: out may be frame).
-      input.copyWithin(0, hop)
+      s.copyWithin(input, input + hop, input + windowLength)
       const offset = h * hop
       const present = offset + hop <= available ? hop : available > offset ? available - offset : 0
+      const at = input + base
       for (let i = 0; i < present; i++) {
         let v = frame[offset + i]!
         // As finiteSample(): non-finite → 0, clamped to [−1, 1].
         if (!(v >= -1 && v <= 1)) v = v > 1 && v !== Infinity ? 1 : v < -1 && v !== -Infinity ? -1 : 0
-        input[base + i] = v
+        s[at + i] = v
       }
-      for (let i = present; i < hop; i++) input[base + i] = 0
+      if (present < hop) s.fill(0, at + present, at + hop)
       this.processHop(isSpeech)
       // Output: the delayed input itself when strength is 0 (bit-exact), else the overlap-added result.
       // Non-finite guard on the way (speexdsp's "slapped" reset): a gain ≤ 1 cannot take a sample beyond ±4.
       const source = bypass ? input : overlapAdd
       const end = offset + hop < writable ? hop : writable - offset
       for (let i = 0; i < end; i++) {
-        const v = source[i]!
+        const v = s[source + i]!
         if (!(v >= -4 && v <= 4)) bad = true
         out[offset + i] = v
       }
-      overlapAdd.copyWithin(0, hop)
-      overlapAdd.fill(0, base)
+      s.copyWithin(overlapAdd, overlapAdd + hop, overlapAdd + windowLength)
+      s.fill(0, overlapAdd + base, overlapAdd + windowLength)
     }
     if (bad) {
       // Zero the frame and start over.
@@ -463,21 +464,28 @@ export class NoiseReducer {
     }
   }
 
-  /** Windows the buffer; spectrum into re/im and |X|² into power. */
-  private analyze(buffer: Float32Array): void {
+  /** Windows buffer[at … at + windowLength); the spectrum into work (at fftSize) and |X|² into power. */
+  private analyze(buffer: Float32Array, at: number): void {
     const x = this.fftBuffer
-    const window = this.window
+    const s = this.state
+    const window = this.windowAt
     const n = this.windowLength
-    for (let i = 0; i < n; i++) x[i] = buffer[i]! * window[i]!
-    x.fill(0, n) // zero padding (the buffer also holds the last inverse FFT)
-    const X = this.spectrum
-    this.fft.forward(x, X)
-    const power = this.power
-    for (let k = 0; k < this.bins; k++) power[k] = X[2 * k]! * X[2 * k]! + X[2 * k + 1]! * X[2 * k + 1]!
+    for (let i = 0; i < n; i++) x[i] = buffer[at + i]! * s[window + i]!
+    if (n < x.length) x.fill(0, n) // zero padding (the buffer also holds the last inverse FFT)
+    const X = this.work
+    const spectrum = this.fftSize
+    this.fft.forward(x, X, spectrum)
+    const power = this.powerAt
+    const bins = this.bins
+    for (let k = 0; k < bins; k++) {
+      const re = X[spectrum + 2 * k]!
+      const im = X[spectrum + 2 * k + 1]!
+      s[power + k] = re * re + im * im
+    }
   }
 
   private processHop(callerSpeech: boolean | undefined): void {
-    this.analyze(this.input)
+    this.analyze(this.state, this.inputAt)
     const vadSpeech = this.vad.processPowerSpectrum(this.power)
     const speech = callerSpeech === undefined ? vadSpeech : callerSpeech
     this.hops++
@@ -492,45 +500,47 @@ export class NoiseReducer {
     if (this.config.engine === 'gate') this.gateGain(floor)
     else this.subtractGain(floor)
 
-    // Strength (G^strength by table), apply; the power sums of the metrics; gain[] becomes G² for speechMetrics().
+    // Strength (G^strength by table), apply; the power sums of the metrics; gain becomes G² for speechMetrics().
     const bins = this.bins
-    const X = this.spectrum
-    const power = this.power
-    const gain = this.gain
-    const noise = this.noisePower
-    const table = this.strengthTable
-    const steps = STRENGTH_TABLE_STEPS
+    const s = this.state
+    const X = this.work
+    const spectrum = this.fftSize
+    const power = this.powerAt
+    const gain = this.gainAt
+    const noise = this.noiseAt
+    const steps = STRENGTH_TABLE_STEPS // the table is at 0
     let powerIn = 0
     let powerOut = 0
     let noiseIn = 0
     for (let k = 0; k < bins; k++) {
       // G^strength, interpolated in the table (G ≤ 1: the last step ends at the table's last entry).
-      const position = gain[k]! * steps
+      const position = s[gain + k]! * steps
       const index = position < steps ? position | 0 : steps - 1
-      const below = table[index]!
-      const g = below + (position - index) * (table[index + 1]! - below)
-      X[2 * k] = X[2 * k]! * g
-      X[2 * k + 1] = X[2 * k + 1]! * g
+      const below = s[index]!
+      const g = below + (position - index) * (s[index + 1]! - below)
+      const re = spectrum + 2 * k
+      X[re] = X[re]! * g
+      X[re + 1] = X[re + 1]! * g
       const g2 = g * g
-      gain[k] = g2
-      const p = power[k]!
+      s[gain + k] = g2
+      const p = s[power + k]!
       powerIn += p
       powerOut += g2 * p
-      noiseIn += noise[k]!
+      noiseIn += s[noise + k]!
     }
     // One-sided spectrum: every bin counts twice but DC and Nyquist.
     const last = bins - 1
-    powerIn = 2 * powerIn - power[0]! - power[last]!
-    powerOut = 2 * powerOut - gain[0]! * power[0]! - gain[last]! * power[last]!
-    noiseIn = 2 * noiseIn - noise[0]! - noise[last]!
+    powerIn = 2 * powerIn - s[power]! - s[power + last]!
+    powerOut = 2 * powerOut - s[gain]! * s[power]! - s[gain + last]! * s[power + last]!
+    noiseIn = 2 * noiseIn - s[noise]! - s[noise + last]!
 
     // Synthesis: inverse FFT, synthesis window, overlap-add.
     const x = this.fftBuffer
-    this.fft.inverse(X, x)
-    const overlapAdd = this.overlapAdd
-    const window = this.window
+    this.fft.inverse(X, x, spectrum)
+    const overlapAdd = this.overlapAddAt
+    const window = this.windowAt
     const windowLength = this.windowLength
-    for (let i = 0; i < windowLength; i++) overlapAdd[i] = overlapAdd[i]! + x[i]! * window[i]!
+    for (let i = 0; i < windowLength; i++) s[overlapAdd + i] = s[overlapAdd + i]! + X[i]! * s[window + i]!
 
     const m = this.metrics
     const a = this.metricSmoothing
@@ -541,21 +551,22 @@ export class NoiseReducer {
     if (speech) this.speechMetrics(noiseIn)
   }
 
-  /** Speech frames: estimated SNR in and out and the speech-band loss, from |X|², λ and G² (in gain[]). */
+  /** Speech frames: estimated SNR in and out and the speech-band loss, from |X|², λ and G² (in gain). */
   private speechMetrics(noiseIn: number): void {
-    const power = this.power
-    const noise = this.noisePower
-    const gain2 = this.gain
+    const s = this.state
+    const power = this.powerAt
+    const noise = this.noiseAt
+    const gain2 = this.gainAt
     let noiseOut = 0
     let speechIn = 0
     let speechOut = 0
     let bandIn = 0
     let bandOut = 0
     for (let k = 0; k < this.bins; k++) {
-      const g2 = gain2[k]!
-      const lambda = noise[k]!
-      const d = power[k]! - lambda
-      const clean = d > 0 ? d : 0 // estimated speech power
+      const g2 = s[gain2 + k]!
+      const lambda = s[noise + k]!
+      const d = s[power + k]! - lambda
+      const clean = 0.5 * (d + Math.abs(d)) // max(d, 0), the estimated speech power
       noiseOut += g2 * lambda
       speechIn += clean
       speechOut += g2 * clean
@@ -574,18 +585,19 @@ export class NoiseReducer {
 
   /** Adds the current power spectrum to the profile with weight w (running mean of λ, μ_dB and σ²_dB). */
   private accumulateProfile(w: number): void {
-    const power = this.power
-    const noise = this.noisePower
-    const mean = this.noiseDbMean
-    const variance = this.noiseDbVariance
+    const s = this.state
+    const power = this.powerAt
+    const noise = this.noiseAt
+    const mean = this.dbMeanAt
+    const variance = this.dbVarianceAt
     for (let k = 0; k < this.bins; k++) {
-      const p = power[k]!
+      const p = s[power + k]!
       const db = LN_TO_DB * fastLn(p + POWER_EPSILON)
-      noise[k] = noise[k]! + w * (p - noise[k]!)
-      const delta = db - mean[k]!
-      const updated = mean[k]! + w * delta
-      mean[k] = updated
-      variance[k] = variance[k]! + w * (delta * (db - updated) - variance[k]!)
+      s[noise + k] = s[noise + k]! + w * (p - s[noise + k]!)
+      const delta = db - s[mean + k]!
+      const updated = s[mean + k]! + w * delta
+      s[mean + k] = updated
+      s[variance + k] = s[variance + k]! + w * (delta * (db - updated) - s[variance + k]!)
     }
   }
 
@@ -605,30 +617,32 @@ export class NoiseReducer {
   /** Gate threshold per bin from the log-power profile: T = 10^((μ + n·max(σ, σ_min))/10); and 1/λ. */
   private updateThresholds(): void {
     this.hopsSinceThresholds = 0
-    const mean = this.noiseDbMean
-    const variance = this.noiseDbVariance
-    const threshold = this.thresholdPower
-    const noise = this.noisePower
-    const inverse = this.noiseInverse
+    const s = this.state
+    const mean = this.dbMeanAt
+    const variance = this.dbVarianceAt
+    const threshold = this.thresholdAt
+    const noise = this.noiseAt
+    const inverse = this.inverseAt
     for (let k = 0; k < this.bins; k++) {
-      const v = variance[k]!
+      const v = s[variance + k]!
       const std = Math.sqrt(Math.max(v, MIN_STD_DB * MIN_STD_DB)) // (no integer constant in a phi: V8 would box)
-      threshold[k] = fastExp(DB_TO_LN * (mean[k]! + N_STD_THRESHOLD * std))
-      inverse[k] = 1 / (noise[k]! + POWER_EPSILON)
+      s[threshold + k] = fastExp(DB_TO_LN * (s[mean + k]! + N_STD_THRESHOLD * std))
+      s[inverse + k] = 1 / (s[noise + k]! + POWER_EPSILON)
     }
   }
 
   /** MCRA: per-bin speech presence from the smoothed power over its running minimum; gated recursive λ. */
   private trackNonstationary(callerSpeech: boolean | undefined): void {
     const bins = this.bins
-    const power = this.power
-    const smoothedPower = this.smoothedPower
-    const minPower = this.minPower
-    const minPowerTemp = this.minPowerTemp
-    const presence = this.presence
-    const noise = this.noisePower
-    const inverse = this.noiseInverse
-    const threshold = this.thresholdPower
+    const s = this.state
+    const power = this.powerAt
+    const smoothedPower = this.smoothedAt
+    const minPower = this.minAt
+    const minPowerTemp = this.minTempAt
+    const presence = this.presenceAt
+    const noise = this.noiseAt
+    const inverse = this.inverseAt
+    const threshold = this.thresholdAt
     const first = this.hops === 1 && !this.profileGiven
     let rolled = false
     if (++this.minWindowCount >= this.minWindowHops) {
@@ -642,36 +656,38 @@ export class NoiseReducer {
     const ratio = fastExp(DB_TO_LN * NONSTATIONARY_THRESHOLD_DB)
     const forced = callerSpeech === undefined ? -1 : callerSpeech ? 1 : 0
     for (let k = 0; k < bins; k++) {
-      const p = power[k]!
+      const p = s[power + k]!
       // Power smoothed over 3 bins, then over time.
-      const left = k > 0 ? power[k - 1]! : power[k + 1]!
-      const right = k < bins - 1 ? power[k + 1]! : power[k - 1]!
+      const left = k > 0 ? s[power + k - 1]! : s[power + k + 1]!
+      const right = k < bins - 1 ? s[power + k + 1]! : s[power + k - 1]!
       const pf = 0.25 * (left + right) + 0.5 * p
       if (first) {
-        smoothedPower[k] = pf
-        minPower[k] = pf
-        minPowerTemp[k] = pf
-        noise[k] = p
-        presence[k] = 0
+        s[smoothedPower + k] = pf
+        s[minPower + k] = pf
+        s[minPowerTemp + k] = pf
+        s[noise + k] = p
+        s[presence + k] = 0
       } else {
-        const smoothed = alphaS * smoothedPower[k]! + (1 - alphaS) * pf
-        smoothedPower[k] = smoothed
-        let minimum = minPower[k]! < smoothed ? minPower[k]! : smoothed
-        let temp = minPowerTemp[k]! < smoothed ? minPowerTemp[k]! : smoothed
+        const smoothed = alphaS * s[smoothedPower + k]! + (1 - alphaS) * pf
+        s[smoothedPower + k] = smoothed
+        const oldMinimum = s[minPower + k]!
+        const oldTemp = s[minPowerTemp + k]!
+        let minimum = 0.5 * (oldMinimum + smoothed - Math.abs(oldMinimum - smoothed))
+        let temp = 0.5 * (oldTemp + smoothed - Math.abs(oldTemp - smoothed))
         if (rolled) {
           minimum = temp
           temp = smoothed
         }
-        minPower[k] = minimum
-        minPowerTemp[k] = temp
+        s[minPower + k] = minimum
+        s[minPowerTemp + k] = temp
         const indicator = forced >= 0 ? forced : smoothed > delta * minimum ? 1 : 0
-        const q = alphaP * presence[k]! + (1 - alphaP) * indicator
-        presence[k] = q
+        const q = alphaP * s[presence + k]! + (1 - alphaP) * indicator
+        s[presence + k] = q
         const alpha = alphaD + (1 - alphaD) * q
-        noise[k] = alpha * noise[k]! + (1 - alpha) * p
+        s[noise + k] = alpha * s[noise + k]! + (1 - alpha) * p
       }
-      threshold[k] = ratio * noise[k]!
-      inverse[k] = 1 / (noise[k]! + POWER_EPSILON)
+      s[threshold + k] = ratio * s[noise + k]!
+      s[inverse + k] = 1 / (s[noise + k]! + POWER_EPSILON)
     }
   }
 
@@ -683,73 +699,80 @@ export class NoiseReducer {
   private gateGain(floor: number): void {
     const bins = this.bins
     const last = bins - 1
-    const power = this.power
-    const inverse = this.noiseInverse
-    const previousClean = this.previousCleanPower
-    const maskSmoothed = this.maskSmoothed
-    const gain = this.gain
+    const s = this.state
+    const power = this.powerAt
+    const inverse = this.inverseAt
+    const previousClean = this.previousCleanAt
+    const maskSmoothed = this.maskSmoothedAt
+    const gain = this.gainAt
     const release = this.maskRelease
+    const attack = 0.5 * (1 - release)
     const dd = this.ddAlpha
     // Raw mask P̄²/(P̄² + T²) = 1/(1 + (T/P̄)²): a sigmoid of the level over the threshold in dB (slope 0.46/dB), on
     // the power P̄ smoothed over 3 bins (¼, ½, ¼) and over time (maskPower); the edges mirror (bin −1 = bin 1).
-    const maskPower = this.maskPower
-    const threshold = this.thresholdPower
-    const raw = this.maskRaw
+    const maskPower = this.maskPowerAt
+    const threshold = this.thresholdAt
+    const raw = this.rawAt
     const a = this.maskPowerSmoothing
     const b = 0.25 * (1 - a)
-    let left = power[1]!
-    let center = power[0]!
+    let left = s[power + 1]!
+    let center = s[power]!
     for (let k = 0; k < bins; k++) {
-      const right = k < last ? power[k + 1]! : left
-      const p = a * maskPower[k]! + b * (left + right + 2 * center) + POWER_EPSILON
-      maskPower[k] = p
-      const t = threshold[k]!
-      raw[k] = (p * p) / (p * p + t * t)
+      const right = k < last ? s[power + k + 1]! : left
+      const p = a * s[maskPower + k]! + b * (left + right + 2 * center) + POWER_EPSILON
+      s[maskPower + k] = p
+      const t = s[threshold + k]!
+      s[raw + k] = (p * p) / (p * p + t * t)
       left = center
       center = right
     }
     for (let k = 0; k < bins; k++) {
-      const target = 0.5 * raw[k]! + 0.25 * (raw[k > 0 ? k - 1 : 1]! + raw[k < last ? k + 1 : last - 1]!)
-      const previous = maskSmoothed[k]!
-      const m = target > previous ? target : previous + release * (target - previous)
-      maskSmoothed[k] = m
+      const target =
+        0.5 * s[raw + k]! + 0.25 * (s[raw + (k > 0 ? k - 1 : 1)]! + s[raw + (k < last ? k + 1 : last - 1)]!)
+      const previous = s[maskSmoothed + k]!
+      const rise = target - previous
+      const m = previous + release * rise + attack * (rise + Math.abs(rise))
+      s[maskSmoothed + k] = m
       // ξ = α·Ŝ²(previous)/λ + (1 − α)·max(γ − 1, 0); G₁ = ξ/(1 + ξ); ξ₂ = G₁²·γ; G_w = ξ₂/(1 + ξ₂) = ξ²γ/((1+ξ)² + ξ²γ).
-      const pk = power[k]!
-      const gamma = pk * inverse[k]!
-      let xi = dd * previousClean[k]! * inverse[k]! + (1 - dd) * (gamma > 1 ? gamma - 1 : 0)
-      xi = Math.max(xi, XI_MIN) // also keeps ξ → ξ²γ → ξ from sliding into denormals (slow arithmetic)
+      const pk = s[power + k]!
+      const inv = s[inverse + k]!
+      const gamma = pk * inv
+      const excess = gamma - 1
+      let xi = dd * s[previousClean + k]! * inv + (1 - dd) * 0.5 * (excess + Math.abs(excess))
+      xi = 0.5 * (xi + XI_MIN + Math.abs(xi - XI_MIN)) // also keeps ξ → ξ²γ → ξ from sliding into denormals (slow arithmetic)
       const onePlus = 1 + xi
       const numerator = xi * xi * gamma
       let wiener = numerator / (onePlus * onePlus + numerator)
-      previousClean[k] = wiener * wiener * pk
-      wiener = Math.max(wiener, floor)
+      s[previousClean + k] = wiener * wiener * pk
+      wiener = 0.5 * (wiener + floor + Math.abs(wiener - floor))
       const noiseShare = 1 - m
-      gain[k] = wiener + noiseShare * noiseShare * (floor - wiener)
+      s[gain + k] = wiener + noiseShare * noiseShare * (floor - wiener)
     }
   }
 
   /** Spectral subtraction: G² = max(1 − α·λ/P̄, floor²), P̄ = |X|² smoothed over 3 bins and 2 frames. */
   private subtractGain(floor: number): void {
-    const power = this.power
-    const smoothedPower = this.subtractPower
-    const noise = this.noisePower
-    const gain = this.gain
+    const s = this.state
+    const power = this.powerAt
+    const smoothedPower = this.subtractPowerAt
+    const noise = this.noiseAt
+    const gain = this.gainAt
     const floor2 = floor * floor
     const last = this.bins - 1
     for (let k = 0; k < this.bins; k++) {
-      const left = power[k > 0 ? k - 1 : 1]!
-      const right = power[k < last ? k + 1 : last - 1]!
-      const smoothed = 0.5 * smoothedPower[k]! + 0.125 * (left + right) + 0.25 * power[k]!
-      smoothedPower[k] = smoothed
-      const g2 = 1 - (OVER_SUBTRACTION * noise[k]!) / (smoothed + POWER_EPSILON)
-      gain[k] = g2 > floor2 ? Math.sqrt(g2) : floor
+      const left = s[power + (k > 0 ? k - 1 : 1)]!
+      const right = s[power + (k < last ? k + 1 : last - 1)]!
+      const smoothed = 0.5 * s[smoothedPower + k]! + 0.125 * (left + right) + 0.25 * s[power + k]!
+      s[smoothedPower + k] = smoothed
+      const g2 = 1 - (OVER_SUBTRACTION * s[noise + k]!) / (smoothed + POWER_EPSILON)
+      s[gain + k] = Math.sqrt(0.5 * (g2 + floor2 + Math.abs(g2 - floor2))) // √max(G², floor²)
     }
   }
 
-  /** table[i] = (i / STRENGTH_TABLE_STEPS)^strength. */
+  /** table[i] = (i / STRENGTH_TABLE_STEPS)^strength, at the start of state. */
   private buildStrengthTable(): void {
     const strength = this.config.strength
-    const table = this.strengthTable
+    const table = this.state
     for (let i = 0; i <= STRENGTH_TABLE_STEPS; i++) table[i] = (i / STRENGTH_TABLE_STEPS) ** strength
   }
 
@@ -790,68 +813,53 @@ export class NoiseReducer {
 
     this.fft = new RealFft(fftSize)
     this.vad = new VoiceActivityDetector({ sampleRateHz, frameSamples: hop, fftSize, analysis: false })
+
+    // The state's regions (see `state`).
+    let at = STRENGTH_TABLE_STEPS + 1
+    const region = (length: number): number => {
+      const start = at
+      at += length
+      return start
+    }
+    this.windowAt = region(windowLength)
+    this.inputAt = region(windowLength)
+    this.overlapAddAt = region(windowLength)
+    this.powerAt = region(bins)
+    this.gainAt = region(bins)
+    this.rawAt = region(bins)
+    this.maskSmoothedAt = region(bins)
+    this.maskPowerAt = region(bins)
+    this.previousCleanAt = region(bins)
+    this.subtractPowerAt = region(bins)
+    this.noiseAt = region(bins)
+    this.inverseAt = region(bins)
+    this.dbMeanAt = region(bins)
+    this.dbVarianceAt = region(bins)
+    this.thresholdAt = region(bins)
+    this.smoothedAt = region(bins)
+    this.minAt = region(bins)
+    this.minTempAt = region(bins)
+    this.presenceAt = region(bins)
+    const state = new Float32Array(at)
+    this.state = state
+    this.power = state.subarray(this.powerAt, this.powerAt + bins)
+    this.buildStrengthTable()
     // p = rect(hop) ∗ hann(overlap)/Σhann: constant-overlap-add at the hop; analysis = synthesis = sqrt(p).
     const hann = new Float64Array(overlap)
     let hannSum = 0
     for (let j = 0; j < overlap; j++) hannSum += hann[j] = Math.sin((Math.PI * (j + 0.5)) / overlap) ** 2
-    this.window = new Float32Array(windowLength)
     for (let n = 0; n < windowLength; n++) {
       let sum = 0
       for (let j = Math.max(0, n - hop + 1); j <= n && j < overlap; j++) sum += hann[j]!
-      this.window[n] = Math.sqrt(sum / hannSum)
+      state[this.windowAt + n] = Math.sqrt(sum / hannSum)
     }
-    this.input = new Float32Array(windowLength)
     this.learnInput = new Float32Array(0)
-    this.overlapAdd = new Float32Array(windowLength)
-    // Scratch within one hop: in the thread's shared scratch (the PLC's synthesis buffers overlay them).
+    // Scratch within one hop: in the thread's shared scratch (the PLC's synthesis buffers overlay it). The larger
+    // view first, so both views are of the same area.
+    this.work = sharedScratch(0, fftSize + 2 * bins)
     this.fftBuffer = sharedScratch(0, fftSize)
-    this.spectrum = sharedScratch(fftSize, 2 * bins)
-    // Per-hop |X|², gain and raw mask (written before they are read in each hop): shared scratch too, past the FFT's.
-    const perBin = Math.ceil(bins / 2) // doubles per Float32 bin array
-    this.power = sharedScratch32(fftSize + 2 * bins, bins)
-    this.gain = sharedScratch32(fftSize + 2 * bins + perBin, bins)
-    this.maskSmoothed = new Float32Array(bins)
-    this.maskPower = new Float32Array(bins)
-    this.maskRaw = sharedScratch32(fftSize + 2 * bins + 2 * perBin, bins)
-    this.previousCleanPower = new Float32Array(bins)
-    this.subtractPower = new Float32Array(bins)
-    this.noisePower = new Float32Array(bins)
-    this.noiseInverse = new Float32Array(bins)
-    this.noiseDbMean = new Float32Array(bins)
-    this.noiseDbVariance = new Float32Array(bins)
-    this.thresholdPower = new Float32Array(bins)
-    this.smoothedPower = new Float32Array(bins)
-    this.minPower = new Float32Array(bins)
-    this.minPowerTemp = new Float32Array(bins)
-    this.presence = new Float32Array(bins)
-    const arrays = [
-      this.strengthTable,
-      this.window,
-      this.input,
-      this.overlapAdd,
-      this.fftBuffer,
-      this.spectrum,
-      this.power,
-      this.gain,
-      this.maskSmoothed,
-      this.maskPower,
-      this.maskRaw,
-      this.previousCleanPower,
-      this.subtractPower,
-      this.noisePower,
-      this.noiseInverse,
-      this.noiseDbMean,
-      this.noiseDbVariance,
-      this.thresholdPower,
-      this.smoothedPower,
-      this.minPower,
-      this.minPowerTemp,
-      this.presence,
-    ]
     // Typed-array state and scratch, the FFT's tables and scratch, the VAD's.
-    let bytes = this.fft.stateBytes + this.vad.stateBytes
-    for (const a of arrays) bytes += a.byteLength
-    this.bytes = bytes
+    this.bytes = this.fft.stateBytes + this.vad.stateBytes + state.byteLength + this.work.byteLength
     this.reset()
   }
 }
