@@ -600,12 +600,14 @@ export class Pipeline {
         sampleFormat,
       })
     // The service's two buffers (speech recognition in, TTS out) hold audioBufferDurationMs of 16-bit PCM, as the
-    // service's do; the near/far queues only re-frame what the caller pushes for the next ticks, in Float32 (exact).
+    // service's do; the near/far queues only re-frame what the caller pushes for the next ticks: the near end in
+    // Float32 (a PCM source passes bit-exact), the far end as 16-bit PCM (the echo canceller keeps its far history in
+    // 16 bits: the same values, half the memory).
     const queueMs = Math.max(SOURCE_QUEUE_MS, 2 * c.audioChunkDurationMs)
     this.inputBuffer = buffer(c.audioBufferDurationMs, 'int16')
     this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16')
     this.nearQueue = buffer(queueMs, 'float32')
-    this.farQueue = buffer(queueMs, 'float32')
+    this.farQueue = buffer(queueMs, 'int16')
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
