@@ -170,3 +170,23 @@ describe('FrameBuffer', () => {
     )
   })
 })
+
+describe('FrameBuffer partial frames', () => {
+  it('keeps every buffered frame readable while append() assembles the next one in a full ring', () => {
+    for (const sampleFormat of ['float32', 'int16'] as const) {
+      const buffer = new FrameBuffer({ capacityMs: 60, clock: () => 0, sampleFormat }) // 3 frames
+      for (let i = 1; i <= 3; i++) buffer.write(frame(i / 8))
+      buffer.append(frame(0.5, 100)) // a partial frame while full: nothing dropped yet
+      expect(buffer.metrics.framesDropped).toBe(0)
+      const out = new Float32Array(320)
+      buffer.read(out)
+      expect(out[0]).toBe(1 / 8)
+      buffer.write(frame(0.75)) // written frames go before the partial one
+      buffer.append(frame(0.5, 220)) // completes it: the ring is full again, the oldest goes
+      expect(buffer.metrics.framesDropped).toBe(1)
+      const firsts: number[] = []
+      while (buffer.read(out) === 'ok') firsts.push(out[0]!, out[319]!)
+      expect(firsts).toEqual([3 / 8, 3 / 8, 0.75, 0.75, 0.5, 0.5])
+    }
+  })
+})
