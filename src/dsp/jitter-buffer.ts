@@ -3,8 +3,9 @@
  * arrive (`push`), in any order; the caller's 20 ms clock calls `playout` once per frame and gets the next frame in
  * sequence order, or an outcome telling it to conceal or to output silence.
  *
- * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 64, enough for 2·maxDelayMs plus reordering),
- * indexed by seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised; as
+ * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 2·maxDelayMs + 8 frames: 32 at the defaults,
+ * as no packet arrives further ahead of the playout pointer than its depth; see CAPACITY_MARGIN_FRAMES), indexed by
+ * seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised; as
  * Float32, or as 16-bit PCM with `sampleFormat: 'int16'`, which holds decoded G.711 exactly in half the memory);
  * nothing is allocated in push or playout. A SEEN_WINDOW-bit "seen" map indexed by seq mod SEEN_WINDOW (cleared half
  * a window behind the playout pointer) recognises duplicates up to SEEN_WINDOW / 2 packets (41 s at 20 ms) behind or
@@ -48,8 +49,13 @@
  * 14 seeds × 6 profiles × 3 grid phases it met both on 244 of 252 runs (the rest: traces whose two largest
  * spikes come late, which no causal rule foresees).
  *
- * Resynchronisation: a packet whose seq is ≥ capacity ahead of the pointer or whose timestamp disagrees with its
- * seq by more than RESYNC_FRAMES frames (a seq jump, a timestamp jump, a sender restart), or whose SSRC changed,
+ * Early packets beyond the ring (a burst after a delay spike longer than quietMs, which idled the buffer, arrives up to
+ * the spike's length ahead; differs from a 64-slot ring only for spikes over ~600 ms at the defaults): the pointer
+ * slides on to make room, dropping (late) the oldest packets held, as the shrink would have dropped them over the
+ * next ticks at a much larger depth.
+ *
+ * Resynchronisation: a packet whose seq is ≥ the stream's reach (reachFor: 64 at the defaults) ahead of the pointer
+ * or whose timestamp disagrees with its seq by more than RESYNC_FRAMES frames (a seq jump, a timestamp jump, a sender restart), or whose SSRC changed,
  * starts a new stream instead of concealing thousands of frames. Without an SSRC change, the jump must be
  * confirmed by a second packet that agrees with it (one stray packet cannot flush the buffer); the first one is
  * held meanwhile. On resync the old stream's buffered packets are flushed (counted) and its late stragglers are
@@ -200,6 +206,16 @@ const SHRINK_PATIENCE_TICKS = 5
 const SHRINK_SLOW_TICKS = 100
 /** Mean square below which a frame is quiet enough to drop unnoticed: 1e-5 ≈ −50 dBFS. */
 const QUIET_POWER = 1e-5
+/**
+ * Ring slots (capacityFor): a packet arrives at most depth / frame frames ahead of the playout pointer (its own depth
+ * is ≥ 0: the base is the window's fastest packet, itself included; reordering and duplicates are bounded the same
+ * way), and the pointer's depth stays within maxDelayMs + 2 frames (the underrun hold stops at maxDelayMs; deeper, the
+ * shrink skips or drops). The ring covers 2·maxDelayMs, so the base may also drop by up to maxDelayMs at once (a
+ * stream that starts inside a delay spike), plus this margin, rounded up to a power of two: 32 slots at the defaults.
+ * A packet further ahead but within reach (reachFor) moves the pointer on (slide); beyond reach it is a jump.
+ */
+const CAPACITY_MARGIN_FRAMES = 8
+const CAPACITY_MIN = 16
 
 const MODES: readonly JitterBufferMode[] = ['adaptive', 'fixed']
 
@@ -244,6 +260,8 @@ export class JitterBuffer {
   private frameSamples = 0
   private capacity = 0
   private mask = 0
+  /** Seqs ahead of the pointer (with a timestamp that agrees) still taken for the same stream; beyond: a jump. */
+  private reachFrames = 0
   private quietMs = 0
   /** Slot payloads, capacity × frameSamples. */
   private slotSamples = new Float32Array(0)
@@ -351,6 +369,7 @@ export class JitterBuffer {
     const resize = frameSamples !== this.frameSamples || capacity !== this.capacity || isInt16 !== this.isInt16
     this.config = next
     this.quietMs = Math.max(500, 2 * next.maxDelayMs)
+    this.reachFrames = reachFor(next)
     if (resize) {
       this.frameSamples = frameSamples
       this.capacity = capacity
@@ -450,6 +469,11 @@ export class JitterBuffer {
       // Within the ring (or behind the pointer: accept() books it late), or a jump while nothing is buffered.
       if (ahead < this.capacity || (!this.isPlaying && this.buffered === 0))
         return this.accept(payload, seq, rtpTimestamp, arrivalMs)
+      // Beyond the ring but within reach (a burst after a long spike): the pointer moves on to make room.
+      if (ahead < this.reachFrames) {
+        this.slide(seq)
+        return this.accept(payload, seq, rtpTimestamp, arrivalMs)
+      }
     }
     // Another stream (or a jump too far for the ring).
     if (this.hasPrevious && this.agreesWith(this.previousSeq, this.previousTimestamp, seq, rtpTimestamp))
@@ -680,6 +704,26 @@ export class JitterBuffer {
     m.bufferedPackets = this.buffered
     m.lateRate = m.late / m.expected
     return 'stored'
+  }
+
+  /**
+   * Moves the pointer on until seq fits in the ring (seq is ahead by capacity or more, but within reach): the packets
+   * it passes are dropped (late), the absent frames skipped, as the shrink would have done one tick at a time. The
+   * pointer stays at least capacity − 1 frames (≥ 2·maxDelayMs) deep, so playout starts or goes on at once.
+   */
+  private slide(seq: number): void {
+    const m = this.metrics
+    while (seqDiff(this.nextSeq, seq) >= this.capacity) {
+      if (this.isPresent(this.nextSeq)) {
+        this.slotFull[this.nextSeq & this.mask] = 0
+        this.buffered--
+        m.dropped++
+        m.late++
+      } else m.skipped++
+      m.adjustments++
+      this.advance()
+    }
+    this.overDeepTicks = 0
   }
 
   /** Points the (not yet playing) pointer at seq, clearing the seen map over any forward jump. */
@@ -971,11 +1015,22 @@ function lowerBound(sorted: Float32Array, count: number, value: number): number 
 }
 
 function capacityFor(config: JitterBufferConfig): number {
-  // Slots for maxDelayMs twice over plus 32 frames of reordering and bursts, rounded up to a power of two.
-  const frames = 2 * Math.ceil(config.maxDelayMs / config.frameMs) + 32
-  let capacity = 64
+  const frames = 2 * Math.ceil(config.maxDelayMs / config.frameMs) + CAPACITY_MARGIN_FRAMES
+  let capacity = CAPACITY_MIN
   while (capacity < frames) capacity *= 2
   return capacity
+}
+
+/**
+ * Reach of a stream: a packet whose timestamp agrees with its seq, up to this many seqs ahead of the pointer, belongs
+ * to the current stream (further: a jump, resynchronised once confirmed). 2·maxDelayMs + 32 frames, at least 64 (the
+ * ring's former size): a burst after a delay spike longer than quietMs arrives up to the spike's length ahead.
+ */
+function reachFor(config: JitterBufferConfig): number {
+  const frames = 2 * Math.ceil(config.maxDelayMs / config.frameMs) + 32
+  let reach = 64
+  while (reach < frames) reach *= 2
+  return reach
 }
 
 /** Throws a RangeError naming the first field out of range. */

@@ -541,6 +541,26 @@ describe('JitterBuffer sequence handling', () => {
     expect(jb.metrics.concealed).toBeLessThanOrEqual(2 * 25)
   })
 
+  it('takes a burst longer than its ring after a 1.2 s spike: newest kept, oldest counted late, in order, once', () => {
+    const jb = new JitterBuffer() // 32 slots at the defaults; the spike's 61 packets arrive at once
+    const packets = stream(300, 65500, 0xffffff00, 0).map((p) =>
+      p.sendMs >= 2000 && p.sendMs < 3220 ? { ...p, delayMs: 3230 - p.sendMs } : p,
+    )
+    const { outcomes, played } = drive(jb, packets, 7000)
+    const m = jb.metrics
+    expect(m.resyncs).toBe(0)
+    expect(m.flushed).toBe(0)
+    for (let i = 1; i < played.length; i++) expect(seqDiff(played[i - 1]!, played[i]!)).toBeGreaterThan(0)
+    expect(new Set(played).size).toBe(played.length)
+    // Every packet is played or counted late (the ones the pointer slid past, then the shrink's drops).
+    expect(played.length + m.late).toBe(300)
+    expect(m.played).toBe(played.length)
+    // It slid rather than concealing the whole burst: most of the spike's packets still play.
+    expect(m.late).toBeGreaterThan(61 - 32)
+    expect(m.late).toBeLessThan(61)
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(played.length)
+  })
+
   it('pads short payloads, truncates long ones, and zeroes non-finite samples', () => {
     const jb = new JitterBuffer({ mode: 'fixed', targetDelayMs: 40 })
     jb.push(new Float32Array(100).fill(0.5), 1, 0, 0)
