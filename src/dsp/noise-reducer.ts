@@ -258,8 +258,11 @@ export class NoiseReducer {
   private presenceAt = 0
   /** |X|² as its own view of state, for the VAD. */
   private power!: Float32Array
-  /** learnNoise's window, allocated by its first call (a cold path; most calls never learn from given audio). */
-  private learnInput = new Float32Array(0)
+  /**
+   * learnNoise's copy of the streaming analysis buffer, which it borrows for the audio it learns from (so analyze()
+   * reads one array); allocated by its first call (a cold path; most calls never learn from given audio).
+   */
+  private savedInput = new Float32Array(0)
   /**
    * Shared scratch (scratch.ts), dead between hops: `work` holds the windowed frame / inverse FFT output at
    * [0, fftSize) (also viewed as fftBuffer, for the transforms) and the spectrum, interleaved re/im over bins
@@ -384,24 +387,27 @@ export class NoiseReducer {
     const hop = this.hop
     const hops = Math.floor(audio.length / hop)
     if (hops === 0) return
-    if (this.learnInput.length !== this.windowLength) this.learnInput = new Float32Array(this.windowLength)
-    const buffer = this.learnInput
     const s = this.state
     const bins = this.bins
-    buffer.fill(0)
+    const windowLength = this.windowLength
+    const input = this.inputAt
+    if (this.savedInput.length !== windowLength) this.savedInput = new Float32Array(windowLength)
+    for (let i = 0; i < windowLength; i++) this.savedInput[i] = s[input + i]!
+    s.fill(0, input, input + windowLength)
     s.fill(0, this.noiseAt, this.noiseAt + bins)
     s.fill(0, this.dbMeanAt, this.dbMeanAt + bins)
     s.fill(0, this.dbVarianceAt, this.dbVarianceAt + bins)
     let used = 0
     for (let h = 0; h < hops; h++) {
-      buffer.copyWithin(0, hop)
-      const base = this.windowLength - hop
-      for (let i = 0; i < hop; i++) buffer[base + i] = finiteSample(audio[h * hop + i]!)
+      s.copyWithin(input, input + hop, input + windowLength)
+      const base = input + windowLength - hop
+      for (let i = 0; i < hop; i++) s[base + i] = finiteSample(audio[h * hop + i]!)
       // Skip the hops whose window still holds the zeros before the audio (unless that is all there is).
-      if ((h + 1) * hop < this.windowLength && h + 1 < hops) continue
-      this.analyze(buffer, 0)
+      if ((h + 1) * hop < windowLength && h + 1 < hops) continue
+      this.analyze()
       this.accumulateProfile(1 / ++used)
     }
+    for (let i = 0; i < windowLength; i++) s[input + i] = this.savedInput[i]!
     for (let k = 0; k < bins; k++) {
       const p = s[this.noiseAt + k]!
       s[this.smoothedAt + k] = p
@@ -424,6 +430,8 @@ export class NoiseReducer {
     const s = this.state
     const input = this.inputAt
     const overlapAdd = this.overlapAddAt
+    const window = this.windowAt
+    const x = this.work
     const windowLength = this.windowLength
     const base = windowLength - hop
     const available = frame.length
@@ -444,16 +452,25 @@ export class NoiseReducer {
       }
       if (present < hop) s.fill(0, at + present, at + hop)
       this.processHop(isSpeech)
-      // Output: the delayed input itself when strength is 0 (bit-exact), else the overlap-added result.
+      // Synthesis: the inverse transform (work[0, windowLength)) through the synthesis window, overlap-added.
+      // Output: the delayed input itself when strength is 0 (bit-exact), else the accumulator's first hop.
       // Non-finite guard on the way (speexdsp's "slapped" reset): a gain ≤ 1 cannot take a sample beyond ±4.
-      const source = bypass ? input : overlapAdd
       const end = offset + hop < writable ? hop : writable - offset
-      for (let i = 0; i < end; i++) {
-        const v = s[source + i]!
-        if (!(v >= -4 && v <= 4)) bad = true
-        out[offset + i] = v
+      if (bypass) {
+        for (let i = 0; i < end; i++) {
+          const v = s[input + i]!
+          if (!(v >= -4 && v <= 4)) bad = true
+          out[offset + i] = v
+        }
+      } else {
+        for (let i = 0; i < end; i++) {
+          const v = Math.fround(s[overlapAdd + i]! + x[i]! * s[window + i]!) // (as stored in the Float32 accumulator)
+          if (!(v >= -4 && v <= 4)) bad = true
+          out[offset + i] = v
+        }
       }
-      s.copyWithin(overlapAdd, overlapAdd + hop, overlapAdd + windowLength)
+      // The rest stays in the accumulator, shifted by the hop (each sample written after it is read), zeros after it.
+      for (let i = hop; i < windowLength; i++) s[overlapAdd + i - hop] = s[overlapAdd + i]! + x[i]! * s[window + i]!
       s.fill(0, overlapAdd + base, overlapAdd + windowLength)
     }
     if (bad) {
@@ -464,13 +481,14 @@ export class NoiseReducer {
     }
   }
 
-  /** Windows buffer[at … at + windowLength); the spectrum into work (at fftSize) and |X|² into power. */
-  private analyze(buffer: Float32Array, at: number): void {
+  /** Windows the analysis buffer; the spectrum into work (at fftSize) and |X|² into power. */
+  private analyze(): void {
     const x = this.fftBuffer
     const s = this.state
+    const input = this.inputAt
     const window = this.windowAt
     const n = this.windowLength
-    for (let i = 0; i < n; i++) x[i] = buffer[at + i]! * s[window + i]!
+    for (let i = 0; i < n; i++) x[i] = s[input + i]! * s[window + i]!
     if (n < x.length) x.fill(0, n) // zero padding (the buffer also holds the last inverse FFT)
     const X = this.work
     const spectrum = this.fftSize
@@ -482,10 +500,12 @@ export class NoiseReducer {
       const im = X[spectrum + 2 * k + 1]!
       s[power + k] = re * re + im * im
     }
+    s[power - 1] = s[power + 1]!
+    s[power + bins] = s[power + bins - 2]!
   }
 
   private processHop(callerSpeech: boolean | undefined): void {
-    this.analyze(this.state, this.inputAt)
+    this.analyze()
     const vadSpeech = this.vad.processPowerSpectrum(this.power)
     const speech = callerSpeech === undefined ? vadSpeech : callerSpeech
     this.hops++
@@ -534,13 +554,8 @@ export class NoiseReducer {
     powerOut = 2 * powerOut - s[gain]! * s[power]! - s[gain + last]! * s[power + last]!
     noiseIn = 2 * noiseIn - s[noise]! - s[noise + last]!
 
-    // Synthesis: inverse FFT, synthesis window, overlap-add.
-    const x = this.fftBuffer
-    this.fft.inverse(X, x, spectrum)
-    const overlapAdd = this.overlapAddAt
-    const window = this.windowAt
-    const windowLength = this.windowLength
-    for (let i = 0; i < windowLength; i++) s[overlapAdd + i] = s[overlapAdd + i]! + X[i]! * s[window + i]!
+    // Synthesis (the windowing and overlap-add in process()): the inverse transform, into work[0, fftSize).
+    this.fft.inverse(X, this.fftBuffer, spectrum)
 
     const m = this.metrics
     const a = this.metricSmoothing
@@ -657,10 +672,8 @@ export class NoiseReducer {
     const forced = callerSpeech === undefined ? -1 : callerSpeech ? 1 : 0
     for (let k = 0; k < bins; k++) {
       const p = s[power + k]!
-      // Power smoothed over 3 bins, then over time.
-      const left = k > 0 ? s[power + k - 1]! : s[power + k + 1]!
-      const right = k < bins - 1 ? s[power + k + 1]! : s[power + k - 1]!
-      const pf = 0.25 * (left + right) + 0.5 * p
+      // Power smoothed over 3 bins (the edges mirror), then over time.
+      const pf = 0.25 * (s[power + k - 1]! + s[power + k + 1]!) + 0.5 * p
       if (first) {
         s[smoothedPower + k] = pf
         s[minPower + k] = pf
@@ -715,20 +728,16 @@ export class NoiseReducer {
     const raw = this.rawAt
     const a = this.maskPowerSmoothing
     const b = 0.25 * (1 - a)
-    let left = s[power + 1]!
-    let center = s[power]!
     for (let k = 0; k < bins; k++) {
-      const right = k < last ? s[power + k + 1]! : left
-      const p = a * s[maskPower + k]! + b * (left + right + 2 * center) + POWER_EPSILON
+      const p = a * s[maskPower + k]! + b * (s[power + k - 1]! + s[power + k + 1]! + 2 * s[power + k]!) + POWER_EPSILON
       s[maskPower + k] = p
       const t = s[threshold + k]!
       s[raw + k] = (p * p) / (p * p + t * t)
-      left = center
-      center = right
     }
+    s[raw - 1] = s[raw + 1]!
+    s[raw + bins] = s[raw + last - 1]!
     for (let k = 0; k < bins; k++) {
-      const target =
-        0.5 * s[raw + k]! + 0.25 * (s[raw + (k > 0 ? k - 1 : 1)]! + s[raw + (k < last ? k + 1 : last - 1)]!)
+      const target = 0.5 * s[raw + k]! + 0.25 * (s[raw + k - 1]! + s[raw + k + 1]!)
       const previous = s[maskSmoothed + k]!
       const rise = target - previous
       const m = previous + release * rise + attack * (rise + Math.abs(rise))
@@ -758,11 +767,10 @@ export class NoiseReducer {
     const noise = this.noiseAt
     const gain = this.gainAt
     const floor2 = floor * floor
-    const last = this.bins - 1
     for (let k = 0; k < this.bins; k++) {
-      const left = s[power + (k > 0 ? k - 1 : 1)]!
-      const right = s[power + (k < last ? k + 1 : last - 1)]!
-      const smoothed = 0.5 * s[smoothedPower + k]! + 0.125 * (left + right) + 0.25 * s[power + k]!
+      // (power's edges mirror)
+      const smoothed =
+        0.5 * s[smoothedPower + k]! + 0.125 * (s[power + k - 1]! + s[power + k + 1]!) + 0.25 * s[power + k]!
       s[smoothedPower + k] = smoothed
       const g2 = 1 - (OVER_SUBTRACTION * s[noise + k]!) / (smoothed + POWER_EPSILON)
       s[gain + k] = Math.sqrt(0.5 * (g2 + floor2 + Math.abs(g2 - floor2))) // √max(G², floor²)
@@ -824,9 +832,9 @@ export class NoiseReducer {
     this.windowAt = region(windowLength)
     this.inputAt = region(windowLength)
     this.overlapAddAt = region(windowLength)
-    this.powerAt = region(bins)
+    this.powerAt = region(bins + 2) + 1 // mirrored edges: bin −1 = bin 1, bin n/2 + 1 = bin n/2 − 1
     this.gainAt = region(bins)
-    this.rawAt = region(bins)
+    this.rawAt = region(bins + 2) + 1 // mirrored edges too
     this.maskSmoothedAt = region(bins)
     this.maskPowerAt = region(bins)
     this.previousCleanAt = region(bins)
@@ -853,7 +861,7 @@ export class NoiseReducer {
       for (let j = Math.max(0, n - hop + 1); j <= n && j < overlap; j++) sum += hann[j]!
       state[this.windowAt + n] = Math.sqrt(sum / hannSum)
     }
-    this.learnInput = new Float32Array(0)
+    this.savedInput = new Float32Array(0)
     // Scratch within one hop: in the thread's shared scratch (the PLC's synthesis buffers overlay it). The larger
     // view first, so both views are of the same area.
     this.work = sharedScratch(0, fftSize + 2 * bins)
