@@ -7,8 +7,9 @@
  *   → echo canceller (against the far-end reference frame of the same tick, when enabled)
  *   → noise reducer (when enabled)
  *   → input frame buffer (20 ms framing with latency tracking) and the caller's `out`.
- * Output path (TTS → network): `pushOutput(tts)` → output frame buffer → `pullOutput` → 16→8 kHz → µ-law;
- * each frame that goes out is also kept as the echo canceller's far-end reference for the tick it is played in.
+ * Output path (TTS → network): `pushOutput(tts)` → 16→8 kHz → output frame buffer (8 kHz) → `pullOutput` → µ-law;
+ * each frame that goes out is also kept, decoded and upsampled as the caller's phone plays it, as the echo
+ * canceller's far-end reference for the tick it is played in.
  * A capture's far end (the bot's audio as recorded) is given instead with `pushFarPcm` / `pushFarPacket`.
  *
  * Hot reconfiguration: `configure(patch)` validates the patch at once (RangeError naming the field) and applies it
@@ -239,7 +240,8 @@ export class Pipeline {
   private outputBuffer!: FrameBuffer
   private downsampler!: Resampler
   private farUpsampler!: Resampler
-  // Scratch, one frame each (stage, outFrame and far16k share one buffer; out8k and far8k another).
+  // Scratch, one frame each (stage, outFrame and far16k share one buffer; out8k and far8k another): pushOutput stages
+  // TTS bursts in outFrame and resamples into out8k; pullOutput reads into far8k before pushFarPacket decodes into it.
   private near!: Float32Array
   private far!: Float32Array
   private stage!: Float32Array
@@ -354,17 +356,20 @@ export class Pipeline {
     this.farQueue.append(samples, 0, length)
   }
 
-  /** Far-end reference as one G.711 packet at 8 kHz (a capture's outbound track), decoded and upsampled. */
-  pushFarPacket(payload: Uint8Array): void {
-    if (payload.length <= this.far8k.length) {
-      g711DecodeFloat(this.config.law, payload, this.far8k, payload.length)
-      const produced = this.farUpsampler.process(this.far8k, this.far16k, payload.length)
+  /**
+   * Far-end reference as one G.711 packet at 8 kHz (a capture's outbound track, or what pullOutput sent), decoded and
+   * upsampled; `length` bytes of payload.
+   */
+  pushFarPacket(payload: Uint8Array, length = payload.length): void {
+    if (length <= this.far8k.length) {
+      g711DecodeFloat(this.config.law, payload, this.far8k, length)
+      const produced = this.farUpsampler.process(this.far8k, this.far16k, length)
       this.farQueue.append(this.far16k, 0, produced)
       return
     }
     let offset = 0
-    while (offset < payload.length) {
-      const n = Math.min(this.far8k.length, payload.length - offset)
+    while (offset < length) {
+      const n = Math.min(this.far8k.length, length - offset)
       g711DecodeFloat(this.config.law, payload.subarray(offset, offset + n), this.far8k, n)
       const produced = this.farUpsampler.process(this.far8k, this.far16k, n)
       this.farQueue.append(this.far16k, 0, produced)
@@ -372,21 +377,37 @@ export class Pipeline {
     }
   }
 
-  /** TTS audio at 16 kHz for the output path, any length. */
+  /**
+   * TTS audio at 16 kHz for the output path, any length: resampled to 8 kHz as it arrives and kept, as the call will
+   * carry it, in the output buffer (16-bit PCM at 8 kHz: half the memory of the 16 kHz audio).
+   */
   pushOutput(samples: Float32Array, length = samples.length): void {
-    this.outputBuffer.append(samples, 0, length)
+    const chunk = this.frameSamples
+    for (let offset = 0; offset < length; offset += chunk) {
+      const n = Math.min(chunk, length - offset)
+      let input = samples
+      if (offset > 0) {
+        // A burst of more than a frame: staged frame by frame (no views allocated).
+        input = this.outFrame
+        for (let i = 0; i < n; i++) input[i] = samples[offset + i]!
+      }
+      const produced = this.downsampler.process(input, this.out8k, n)
+      this.outputBuffer.append(this.out8k, 0, produced)
+    }
   }
 
   /**
-   * Output path, once per frame period: the next TTS frame → 16→8 kHz → G.711 into codes (audioChunkDurationMs·8 bytes).
-   * The 16 kHz frame becomes the echo canceller's far-end reference. Returns false (codes = silence) when no TTS
-   * audio is waiting.
+   * Output path, once per frame period: the next 8 kHz TTS frame → G.711 into codes (audioChunkDurationMs·8 bytes).
+   * What was sent becomes the echo canceller's far-end reference, decoded and upsampled (pushFarPacket): the caller's
+   * phone plays the G.711 audio, so that is what its speaker echoes. Returns false (codes = silence) when no TTS audio
+   * is waiting.
    */
   pullOutput(codes: Uint8Array): boolean {
-    const hasAudio = this.outputBuffer.read(this.outFrame, 0) === 'ok'
-    this.farQueue.write(this.outFrame, 0)
-    const produced = this.downsampler.process(this.outFrame, this.out8k, this.frameSamples)
-    g711EncodeFloat(this.config.law, this.out8k, codes, Math.min(produced, codes.length))
+    const frame = this.far8k // one 8 kHz frame (its scratch is free here; pushFarPacket decodes into it after)
+    const hasAudio = this.outputBuffer.read(frame, 0) === 'ok'
+    const n = Math.min(frame.length, codes.length)
+    g711EncodeFloat(this.config.law, frame, codes, n)
+    this.pushFarPacket(codes, n)
     return hasAudio
   }
 
@@ -605,7 +626,13 @@ export class Pipeline {
     // 16 bits: the same values, half the memory).
     const queueMs = Math.max(SOURCE_QUEUE_MS, 2 * c.audioChunkDurationMs)
     this.inputBuffer = buffer(c.audioBufferDurationMs, 'int16')
-    this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16')
+    this.outputBuffer = new FrameBuffer({
+      sampleRateHz: SAMPLE_RATE_8K,
+      frameMs: c.audioChunkDurationMs,
+      capacityMs: c.audioBufferDurationMs,
+      clock: () => 0,
+      sampleFormat: 'int16',
+    })
     this.nearQueue = buffer(queueMs, 'float32')
     this.farQueue = buffer(queueMs, 'int16')
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
