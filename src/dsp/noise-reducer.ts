@@ -57,7 +57,10 @@
  */
 import { sharedScratch } from './scratch'
 import { RealFft } from './spectrum'
-import { VoiceActivityDetector } from './vad'
+import { fastExp, fastLn, VoiceActivityDetector } from './vad'
+
+// (defined beside the VAD, which uses them too; exported here as before)
+export { fastExp, fastLn }
 
 export type NoiseReducerEngine = 'gate' | 'subtract'
 export type NoiseReducerMode = 'stationary' | 'nonstationary'
@@ -149,40 +152,6 @@ const MCRA_DELTA = 5
 const MCRA_WINDOW_S = 0.8
 /** Nonstationary gate threshold over λ: 5.85 dB = μ + 1.5·σ of an exponential (χ²₂) power in dB. */
 const NONSTATIONARY_THRESHOLD_DB = 5.85
-
-// Fast ln and exp for the per-bin statistics (about 2.5× faster than Math.log/Math.exp here): the exponent is read
-// from the bits of the double, the mantissa's log and 2^fraction are polynomials (|error| < 2e-6 and < 1e-5 relative).
-const bitsScratch = new Float64Array(1)
-const bitsWords = new Uint32Array(bitsScratch.buffer)
-bitsScratch[0] = 1
-const HIGH_WORD = bitsWords[1] === 0x3ff00000 ? 1 : 0 // the word holding sign and exponent (endianness)
-/** 2^(i − 1023) and 2^(1023 − i), i = 0…2047. */
-const POW2 = new Float64Array(2048)
-const INVERSE_POW2 = new Float64Array(2048)
-for (let i = 0; i < 2048; i++) {
-  POW2[i] = 2 ** (i - 1023)
-  INVERSE_POW2[i] = 2 ** (1023 - i)
-}
-
-/** ln(x) for finite x ≥ 1e-300 (normal doubles); |error| < 2e-6. */
-export function fastLn(x: number): number {
-  bitsScratch[0] = x
-  const exponent = bitsWords[HIGH_WORD]! >>> 20 // biased; x > 0 so the sign bit is 0
-  const t = x * INVERSE_POW2[exponent]! - 1 // mantissa − 1, in [0, 1)
-  // log2(1 + t), a degree-6 fit on [0, 1)
-  const log2 = t * (1.4425449 + t * (-0.7181452 + t * (0.4575485 + t * (-0.2779042 + t * (0.121797 - t * 0.0258411)))))
-  return (exponent - 1023 + log2) * Math.LN2
-}
-
-/** e^y, y clamped to ±690; relative error < 1e-5. */
-export function fastExp(y: number): number {
-  let v = y * Math.LOG2E
-  v = v < -995 ? -995 : v > 995 ? 995 : v
-  const n = Math.floor(v)
-  const f = v - n // 2^f on [0, 1), degree-6 Taylor-like fit
-  const p = 1 + f * (0.6931472 + f * (0.2402265 + f * (0.0555041 + f * (0.0096181 + f * (0.0013334 + f * 0.000154)))))
-  return p * POW2[n + 1023]!
-}
 
 export class NoiseReducer {
   readonly metrics: NoiseReducerMetrics = {
@@ -277,6 +246,15 @@ export class NoiseReducer {
   private minWindowCount = 0
   private hops = 0
   private speechWeight = 0
+  /**
+   * The hop's gain floor, G_floor (a field, not an argument: V8 re-reads a number argument used in a loop on every
+   * iteration).
+   */
+  private floorGain = 0
+  /** The hop's sums of |X|², G²·|X|² and λ over bins 0…n/2 (applyGains()). */
+  private powerInSum = 0
+  private powerOutSum = 0
+  private noiseInSum = 0
 
   constructor(config: Partial<NoiseReducerConfig> = {}) {
     const merged = { ...NOISE_REDUCER_DEFAULTS, ...config }
@@ -516,11 +494,37 @@ export class NoiseReducer {
     // Floor: from −35 dB in noise to −25 dB in speech (full strength), following the smoothed speech decision.
     this.speechWeight = this.floorSmoothing * this.speechWeight + (1 - this.floorSmoothing) * (speech ? 1 : 0)
     const floorDb = MAX_ATTENUATION_DB - (MAX_ATTENUATION_DB - SPEECH_ATTENUATION_DB) * this.speechWeight
-    const floor = fastExp(-0.5 * DB_TO_LN * floorDb)
-    if (this.config.engine === 'gate') this.gateGain(floor)
-    else this.subtractGain(floor)
+    this.floorGain = fastExp(-0.5 * DB_TO_LN * floorDb)
+    if (this.config.engine === 'gate') this.gateGain()
+    else this.subtractGain()
+    this.applyGains()
+    // One-sided spectrum: every bin counts twice but DC and Nyquist.
+    const s = this.state
+    const power = this.powerAt
+    const gain = this.gainAt
+    const noise = this.noiseAt
+    const last = this.bins - 1
+    const powerIn = 2 * this.powerInSum - s[power]! - s[power + last]!
+    const powerOut = 2 * this.powerOutSum - s[gain]! * s[power]! - s[gain + last]! * s[power + last]!
+    const noiseIn = 2 * this.noiseInSum - s[noise]! - s[noise + last]!
 
-    // Strength (G^strength by table), apply; the power sums of the metrics; gain becomes G² for speechMetrics().
+    // Synthesis (the windowing and overlap-add in process()): the inverse transform, into work[0, fftSize).
+    this.fft.inverse(this.work, this.fftBuffer, this.fftSize)
+
+    const m = this.metrics
+    const a = this.metricSmoothing
+    m.noiseFloorDb = powerDb(noiseIn * this.powerScale)
+    m.attenuationDb = a * m.attenuationDb + (1 - a) * ratioDb(powerIn, powerOut)
+    m.isSpeech = speech
+    m.vadProbability = callerSpeech === undefined ? this.vad.probability : callerSpeech ? 1 : 0
+    if (speech) this.speechMetrics(noiseIn)
+  }
+
+  /**
+   * Strength (G^strength, interpolated in the table) applied to the spectrum; gain becomes G² for speechMetrics();
+   * the frame's power sums. (A separate pass: fused into the gate's loop, it measured slower.)
+   */
+  private applyGains(): void {
     const bins = this.bins
     const s = this.state
     const X = this.work
@@ -533,7 +537,7 @@ export class NoiseReducer {
     let powerOut = 0
     let noiseIn = 0
     for (let k = 0; k < bins; k++) {
-      // G^strength, interpolated in the table (G ≤ 1: the last step ends at the table's last entry).
+      // G ≤ 1: the last step ends at the table's last entry.
       const position = s[gain + k]! * steps
       const index = position < steps ? position | 0 : steps - 1
       const below = s[index]!
@@ -548,22 +552,9 @@ export class NoiseReducer {
       powerOut += g2 * p
       noiseIn += s[noise + k]!
     }
-    // One-sided spectrum: every bin counts twice but DC and Nyquist.
-    const last = bins - 1
-    powerIn = 2 * powerIn - s[power]! - s[power + last]!
-    powerOut = 2 * powerOut - s[gain]! * s[power]! - s[gain + last]! * s[power + last]!
-    noiseIn = 2 * noiseIn - s[noise]! - s[noise + last]!
-
-    // Synthesis (the windowing and overlap-add in process()): the inverse transform, into work[0, fftSize).
-    this.fft.inverse(X, this.fftBuffer, spectrum)
-
-    const m = this.metrics
-    const a = this.metricSmoothing
-    m.noiseFloorDb = powerDb(noiseIn * this.powerScale)
-    m.attenuationDb = a * m.attenuationDb + (1 - a) * ratioDb(powerIn, powerOut)
-    m.isSpeech = speech
-    m.vadProbability = callerSpeech === undefined ? this.vad.probability : callerSpeech ? 1 : 0
-    if (speech) this.speechMetrics(noiseIn)
+    this.powerInSum = powerIn
+    this.powerOutSum = powerOut
+    this.noiseInSum = noiseIn
   }
 
   /** Speech frames: estimated SNR in and out and the speech-band loss, from |X|², λ and G² (in gain). */
@@ -709,7 +700,8 @@ export class NoiseReducer {
    * 3 bins, instant attack, exponential release) pulls a two-step decision-directed Wiener gain towards the floor:
    * G = G_w + (1 − m)²·(G_floor − G_w).
    */
-  private gateGain(floor: number): void {
+  private gateGain(): void {
+    const floor = this.floorGain
     const bins = this.bins
     const last = bins - 1
     const s = this.state
@@ -760,7 +752,8 @@ export class NoiseReducer {
   }
 
   /** Spectral subtraction: G² = max(1 − α·λ/P̄, floor²), P̄ = |X|² smoothed over 3 bins and 2 frames. */
-  private subtractGain(floor: number): void {
+  private subtractGain(): void {
+    const floor = this.floorGain
     const s = this.state
     const power = this.powerAt
     const smoothedPower = this.subtractPowerAt
