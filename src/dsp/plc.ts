@@ -60,13 +60,15 @@
  *
  * Design goals: no allocation in process (every buffer, the generators and the fft.js instance are made in the
  * constructor), any frame size from 1 sample, sample rates 8–48 kHz (all durations scale with the rate), non-finite
- * input sanitised, output always finite and within [-1, 1]. State (stateBytes) 29.6 KB at 8 kHz, 59.1 KB at 16 kHz,
- * each buffer counted once: `repeat` shares the `pitch` buffers, the spectral method's first analysis reuses its IFFT
- * output buffer, its windows, overlap-add accumulator, running spectrum and rotation are Float32 (the output within
- * −150 dB of double precision; LSD figures below unchanged to 0.0001 dB). Of
- * it, the spectral method's fft.js tables are shared per size (spectrum.ts's sharedFft: the noise reducer's 512-point
- * real transform uses the same 256-point tables) and its synthesis buffers (8 KiB at 8 kHz) live in the thread's
- * shared scratch (scratch.ts): ~17 KiB of its own in a pipeline.
+ * input sanitised, output always finite and within [-1, 1]. State (stateBytes, each buffer counted once) 5.7 KiB at
+ * 8 kHz with `pitch` (the default) or `repeat`, 11.3 KiB at 16 kHz: the delay line, the `pitch` buffers (`repeat`
+ * shares them), the lookahead frame and loop. The `linear` and `spectral` generators exist only while their method is
+ * configured (configure makes and releases them; a gap in progress finishes with its own): `linear` adds 4.0 KiB,
+ * `spectral` 19.3 KiB at 8 kHz. The spectral method's first analysis reuses its IFFT output buffer, its windows,
+ * overlap-add accumulator, running spectrum and rotation are Float32 (the output within −150 dB of double precision;
+ * LSD figures below unchanged to 0.0001 dB); its fft.js tables are shared per size (spectrum.ts's sharedFft: the noise
+ * reducer's 512-point real transform uses the same 256-point tables) and its synthesis buffers (8 KiB at 8 kHz) live
+ * in the thread's shared scratch (scratch.ts), as does `linear`'s windowed history.
  *
  * Measured on the espeak-ng fixture at 8 kHz (test/dsp/plc.test.ts, 8 loss seeds), LSD of the concealed frames (the
  * lost frames on the 20 ms grid; METRICS.md, 256-point FFT). With lookahead, the next packet in hand 1 frame ahead (a
@@ -597,16 +599,14 @@ class SpectralGenerator implements Generator {
     private readonly historySamples: number,
     private readonly overlap: number,
   ) {
-    // Largest power of 2 such that two windows one hop (1/4 window) apart fit in the history: 256 at 8 kHz.
-    let size = 2
-    while (size * 2 * 1.25 <= historySamples) size *= 2
+    const size = spectralFftSize(historySamples)
     this.fftSize = size
     this.hop = size / 4
     this.fft = sharedFft(size) // the tables are shared with the noise reducer's transform of the same size
     this.taper = new Float32Array(size)
     for (let i = 0; i < size; i++) this.taper[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size)
     this.frameIn = sharedScratch32(4 * size, size) // scratch of analyse(), past the synthesis buffers
-    this.scratchEnd = 4 * size + Math.ceil(size / 2)
+    this.scratchEnd = spectralScratchEnd(size)
     this.current = new Float32Array(size + 2)
     this.rotation = new Float32Array(size + 2)
     // Scratch within one call (begin or a hop's synthesis): in the thread's shared scratch.
@@ -709,6 +709,18 @@ class SpectralGenerator implements Generator {
       current[2 * k + 1] = re * ri + im * rr
     }
   }
+}
+
+/** Largest power of 2 such that two windows one hop (1/4 window) apart fit in the history: 256 at 8 kHz. */
+function spectralFftSize(historySamples: number): number {
+  let size = 2
+  while (size * 2 * 1.25 <= historySamples) size *= 2
+  return size
+}
+
+/** End of the spectral method's part of the shared scratch, doubles: two complex spectra, then the analysis frame. */
+function spectralScratchEnd(fftSize: number): number {
+  return 4 * fftSize + Math.ceil(fftSize / 2)
 }
 
 /**
@@ -877,9 +889,10 @@ export class PacketLossConcealer {
   private blendSynthetic = new Float32Array(0)
   private pitch!: PeriodicGenerator
   private repeat!: PeriodicGenerator
-  private linear!: LinearGenerator
-  private spectral!: SpectralGenerator
-  /** The generator of the current gap (or of the blend after it). */
+  /** The linear and spectral generators exist only while their method is configured (made in configure). */
+  private linear: LinearGenerator | null = null
+  private spectral: SpectralGenerator | null = null
+  /** The generator of the current gap (or of the blend after it); may be one released by a method change. */
   private active!: Generator
   private isConcealing = false
   /** Samples since the gap began: drives attenuation and continues through the recovery blend. */
@@ -929,6 +942,8 @@ export class PacketLossConcealer {
    * generators (`repeat` shares the `pitch` buffers), the lookahead frame and loop. A cold path.
    */
   get stateBytes(): number {
+    const a = this.active
+    const isReleased = a !== this.pitch && a !== this.repeat && a !== this.linear && a !== this.spectral
     return (
       this.line.byteLength +
       this.blendSynthetic.byteLength +
@@ -936,14 +951,15 @@ export class PacketLossConcealer {
       this.backward.loop.byteLength +
       this.pitch.stateBytes +
       this.repeat.stateBytes +
-      this.linear.stateBytes +
-      this.spectral.stateBytes
+      (this.linear?.stateBytes ?? 0) +
+      (this.spectral?.stateBytes ?? 0) +
+      (isReleased ? a.stateBytes : 0)
     )
   }
 
   /** FFT size of the spectral method (256 at 8 kHz). */
   get spectralFftSize(): number {
-    return this.spectral.fftSize
+    return spectralFftSize(this.historySamples)
   }
 
   /**
@@ -984,6 +1000,7 @@ export class PacketLossConcealer {
     this.config.frameSamples = next.frameSamples
     this.config.method = next.method
     if (resize) this.allocate()
+    else this.allocateMethod()
   }
 
   /**
@@ -1109,11 +1126,29 @@ export class PacketLossConcealer {
     // here, where the frame's overlap with itself is short), above it every 2nd (16 kHz) to 6th (48 kHz).
     this.backward = new BackwardLoop(pitchMin, pitchMax, Math.max(1, Math.round(rate / BACKWARD_GRID_RATE_HZ)))
     this.canLookahead = n >= pitchMax + pitchMin
-    this.spectral = new SpectralGenerator(h, this.delay)
-    this.linear = new LinearGenerator(h, this.delay, rate, this.spectral.scratchEnd)
+    this.linear = null
+    this.spectral = null
+    this.allocateMethod()
     this.active = this.pitch
     this.clearState()
     this.metrics.consecutiveLosses = 0
+  }
+
+  /**
+   * Cold path (configure): makes the configured method's generator if it is `linear` or `spectral` and releases the
+   * other one (`pitch`, which `repeat` shares, always exists). A gap in progress keeps its generator (`active`)
+   * until it and its recovery blend end.
+   */
+  private allocateMethod(): void {
+    const method = this.config.method
+    const h = this.historySamples
+    if (method === 'spectral') this.spectral ??= new SpectralGenerator(h, this.delay)
+    else this.spectral = null
+    if (method === 'linear') {
+      // Its scratch follows the spectral method's in the shared area.
+      const scratchAt = spectralScratchEnd(spectralFftSize(h))
+      this.linear ??= new LinearGenerator(h, this.delay, this.config.sampleRateHz, scratchAt)
+    } else this.linear = null
   }
 
   private clearState(): void {
@@ -1135,8 +1170,8 @@ export class PacketLossConcealer {
         : method === 'repeat'
           ? this.repeat
           : method === 'linear'
-            ? this.linear
-            : this.spectral
+            ? this.linear!
+            : this.spectral!
     this.overlap = this.active.begin(this.history)
     if (this.active === this.pitch) this.metrics.pitchHz = this.config.sampleRateHz / this.pitch.period
     this.isConcealing = true

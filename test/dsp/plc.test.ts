@@ -646,13 +646,37 @@ describe('PacketLossConcealer', () => {
     expect(plc.process(new Float32Array(320), new Float32Array(320))).toBe('ok')
   })
 
-  it('holds its state in about 31 KB at 8 kHz (twice that at 16 kHz), every buffer preallocated', () => {
-    // Delay line, the generators of the four methods (`repeat` sharing the `pitch` buffers; the spectral FFT and its
-    // fft.js tables are the largest part), the lookahead frame and loop. Measured 29 576 and 59 096 bytes.
+  it('holds about 6 KB of state at 8 kHz with pitch (twice that at 16 kHz), and the other generators only when used', () => {
+    // Delay line, the `pitch` buffers (`repeat` sharing them), the lookahead frame and loop. Measured 5 800 and
+    // 11 600 bytes; `linear` adds 4 048, `spectral` 19 728 (its FFT, fft.js tables and scratch).
     const plc8k = new PacketLossConcealer()
-    expect(plc8k.stateBytes).toBeLessThan(32 * 1024)
-    expect(plc8k.stateBytes).toBeGreaterThan(20 * 1024)
-    expect(new PacketLossConcealer({ sampleRateHz: 16000, frameSamples: 320 }).stateBytes).toBeLessThan(64 * 1024)
+    expect(plc8k.stateBytes).toBeLessThan(6 * 1024)
+    expect(plc8k.stateBytes).toBeGreaterThan(5 * 1024)
+    expect(new PacketLossConcealer({ sampleRateHz: 16000, frameSamples: 320 }).stateBytes).toBeLessThan(12 * 1024)
+    expect(new PacketLossConcealer({ method: 'repeat' }).stateBytes).toBe(plc8k.stateBytes)
+    const linear = new PacketLossConcealer({ method: 'linear' }).stateBytes
+    const spectral = new PacketLossConcealer({ method: 'spectral' }).stateBytes
+    expect(linear - plc8k.stateBytes).toBeGreaterThan(3 * 1024)
+    expect(spectral - plc8k.stateBytes).toBeGreaterThan(16 * 1024)
+    // configure makes the method's generator and releases the previous one once its gap is over.
+    plc8k.configure({ method: 'spectral' })
+    expect(plc8k.stateBytes).toBe(spectral)
+    const out = new Float32Array(FRAME)
+    const tone = new Float32Array(FRAME).map((_, i) => 0.3 * Math.sin(0.2 * i))
+    plc8k.process(tone, out)
+    plc8k.process(null, out) // a spectral gap in progress keeps its generator after a switch
+    plc8k.configure({ method: 'linear' })
+    expect(plc8k.stateBytes).toBe(spectral + linear - new PacketLossConcealer().stateBytes)
+    expect(plc8k.process(null, out)).toBe('concealed')
+    expect(hasNonFinite(out)).toBe(false)
+    for (let f = 0; f < 3; f++) plc8k.process(tone, out)
+    plc8k.process(null, out) // the next gap takes the linear generator; the spectral one is gone
+    expect(plc8k.stateBytes).toBe(linear)
+    plc8k.configure({ method: 'pitch' })
+    for (let f = 0; f < 3; f++) plc8k.process(tone, out)
+    expect(plc8k.stateBytes).toBe(linear) // held by the last gap until the next one begins
+    plc8k.process(null, out)
+    expect(plc8k.stateBytes).toBe(new PacketLossConcealer().stateBytes)
   })
 
   it('treats a frame of the wrong length as lost', () => {
