@@ -1006,7 +1006,8 @@ export class PacketLossConcealer {
   /**
    * Processes one frame period. `frame` is the received frame (frameSamples long) or null when it was lost (a frame of
    * another length counts as lost). Writes frameSamples samples to `out` (fewer if out is shorter; out may be frame).
-   * Never throws; allocates nothing.
+   * Never throws; allocates nothing. It copies `frame` before it uses the shared scratch (scratch.ts) and writes `out`
+   * after, so the caller may hold both in the scratch (NetworkReceiver does).
    */
   process(frame: Float32Array | null, out: Float32Array): PlcOutcome {
     const n = this.config.frameSamples

@@ -2,7 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { g711DecodeFloat, g711EncodeFloat } from '../../src/dsp/g711'
 import { NetworkReceiver } from '../../src/dsp/network-receiver'
-import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
+import { JitterBuffer, JITTER_BUFFER_DEFAULTS } from '../../src/dsp/jitter-buffer'
+import { NetworkSimulator, burstyLoss, makeStream } from '../../src/dsp/network-simulator'
+import { PLC_METHODS, PacketLossConcealer } from '../../src/dsp/plc'
 import { Resampler } from '../../src/dsp/resampler'
 import { hasNonFinite, readWavFixture, snrDb } from '../helpers/signals'
 
@@ -195,5 +197,53 @@ describe('NetworkReceiver (decode → jitter buffer → PLC → resample)', () =
     expect(receiver.metrics.framesOut).toBe(40)
     expect(hasNonFinite(out)).toBe(false)
     expect(out[319]).toBeCloseTo(15996 / 32768, 3) // playing again after the buffer refilled
+  })
+
+  it('keeps its frames in the shared scratch without disturbing the PLC: the same output as the chain built by hand', () => {
+    // The decoded packet, the 8 kHz frames and the resampled frame are views of the thread's scratch, which the
+    // spectral and linear methods also use inside process() (between reading the frame and writing the output): the
+    // output must equal a chain of the same stages with buffers of their own, for every method, switched every second.
+    const arrivals = new NetworkSimulator({ profile: 'wifi', ...burstyLoss(0.08, 2.5), seed: 5 }).simulate(
+      makeStream({ count: 600, startSeq: 65000, ssrc: 9 }),
+    )
+    const receiver = new NetworkReceiver({ plcMethod: 'spectral' })
+    const jb = new JitterBuffer({ ...JITTER_BUFFER_DEFAULTS, sampleFormat: 'int16' })
+    const plc = new PacketLossConcealer({ method: 'spectral' })
+    const resampler = new Resampler({ inputRateHz: 8000, outputRateHz: 16000 })
+    const decoded = new Float32Array(160)
+    const concealed = new Float32Array(160)
+    const resampled = new Float32Array(resampler.maxOutputLength(160))
+    const out = new Float32Array(320)
+    let next = 0
+    let mismatches = 0
+    for (let tick = 0; tick < 700; tick++) {
+      const nowMs = tick * 20
+      if (tick % 50 === 0) {
+        const method = PLC_METHODS[(tick / 50) % PLC_METHODS.length]!
+        receiver.configure({ plcMethod: method })
+        plc.configure({ method })
+      }
+      while (next < arrivals.length && arrivals[next]!.arrivalMs <= nowMs) {
+        const a = arrivals[next++]!
+        const payload = packets[a.index % packets.length]!
+        receiver.push(payload, a.seq, a.rtpTimestamp, a.arrivalMs, a.ssrc)
+        g711DecodeFloat('ulaw', payload, decoded)
+        jb.push(decoded, a.seq, a.rtpTimestamp, a.arrivalMs, a.ssrc)
+      }
+      receiver.pull(nowMs, out)
+      const outcome = jb.playout(nowMs, decoded)
+      if (outcome === 'ok' || outcome === 'idle') plc.process(decoded, concealed)
+      else {
+        const lostBefore = outcome === 'missing' ? jb.peekNext(decoded, plc.maxLookaheadFrames) : -1
+        if (lostBefore >= 0) plc.offerNext(decoded, lostBefore)
+        plc.process(null, concealed)
+      }
+      const produced = resampler.process(concealed, resampled, 160)
+      expect(produced).toBe(320)
+      for (let i = 0; i < 320; i++) if (out[i] !== resampled[i]) mismatches++
+    }
+    expect(plc.metrics.concealedFrames).toBeGreaterThan(20)
+    expect(receiver.plc.metrics).toEqual(plc.metrics)
+    expect(mismatches).toBe(0)
   })
 })
