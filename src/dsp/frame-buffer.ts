@@ -344,7 +344,7 @@ function floatToInt16(out: Int16Array, at: number, source: Float32Array, from: n
   for (let i = 0; i < count; i++) {
     const q = source[from + i]! * INT16_SCALE
     check += q - q
-    out[at + i] = Math.min(Math.max(q, -32768), 32767) + 65536.5
+    out[at + i] = (q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5 // NaN falls through: stored as 0
   }
   if (check === 0) return 0
   let bad = 0

@@ -104,12 +104,13 @@ export function g711EncodeFloat(law: G711Law, samples: Float32Array, out: Uint8A
 /**
  * The encode table's index of a Float32 sample, floatToInt16(value) & 0xffff without a branch: clamp v·32768 to the
  * 16-bit range, then round half up as floor(q + 0.5), computed as the truncation of q + 65536.5 (positive; exact for a
- * Float32 value: 24 significant bits, |q| ≤ 2^15), whose low 16 bits are the code's two's complement. NaN passes
- * Math.min/max as NaN, and NaN & 0xffff is 0: silence, as floatToInt16. Only for Float32 values (a double could round
- * differently from Math.round in the last bit).
+ * Float32 value: 24 significant bits, |q| ≤ 2^15), whose low 16 bits are the code's two's complement. NaN fails
+ * both comparisons, and NaN & 0xffff is 0: silence, as floatToInt16. Only for Float32 values (a double could round
+ * differently from Math.round in the last bit). Comparisons clamp faster than Math.min/max (no −0 handling).
  */
 function floatIndex(value: number): number {
-  return (Math.min(Math.max(value * 32768, -32768), 32767) + 65536.5) & 0xffff
+  const q = value * 32768
+  return ((q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5) & 0xffff
 }
 
 export function ulawDecode(codes: Uint8Array, out: Int16Array, length = codes.length): number {

@@ -658,7 +658,7 @@ export class Resampler {
 
 /**
  * history[at …] = input[from, from + count) clamped to ±RESAMPLER_INPUT_LIMIT, without a per-sample branch: returns
- * NaN when a sample was non-finite (v − v is NaN only then; NaN passes the clamp as NaN), 0 otherwise.
+ * NaN when a sample was non-finite (v − v is NaN only then; NaN fails both comparisons of the clamp), 0 otherwise.
  */
 function copyInput(history: Float64Array, at: number, input: Float32Array, from: number, count: number): number {
   let check = 0
@@ -669,15 +669,15 @@ function copyInput(history: Float64Array, at: number, input: Float32Array, from:
     const c = input[from + i + 2]!
     const d = input[from + i + 3]!
     check += a - a + (b - b) + (c - c + (d - d))
-    history[at + i] = Math.min(Math.max(a, -INPUT_LIMIT_32), INPUT_LIMIT_32)
-    history[at + i + 1] = Math.min(Math.max(b, -INPUT_LIMIT_32), INPUT_LIMIT_32)
-    history[at + i + 2] = Math.min(Math.max(c, -INPUT_LIMIT_32), INPUT_LIMIT_32)
-    history[at + i + 3] = Math.min(Math.max(d, -INPUT_LIMIT_32), INPUT_LIMIT_32)
+    history[at + i] = a > INPUT_LIMIT_32 ? INPUT_LIMIT_32 : a < -INPUT_LIMIT_32 ? -INPUT_LIMIT_32 : a
+    history[at + i + 1] = b > INPUT_LIMIT_32 ? INPUT_LIMIT_32 : b < -INPUT_LIMIT_32 ? -INPUT_LIMIT_32 : b
+    history[at + i + 2] = c > INPUT_LIMIT_32 ? INPUT_LIMIT_32 : c < -INPUT_LIMIT_32 ? -INPUT_LIMIT_32 : c
+    history[at + i + 3] = d > INPUT_LIMIT_32 ? INPUT_LIMIT_32 : d < -INPUT_LIMIT_32 ? -INPUT_LIMIT_32 : d
   }
   for (; i < count; i++) {
     const a = input[from + i]!
     check += a - a
-    history[at + i] = Math.min(Math.max(a, -INPUT_LIMIT_32), INPUT_LIMIT_32)
+    history[at + i] = a > INPUT_LIMIT_32 ? INPUT_LIMIT_32 : a < -INPUT_LIMIT_32 ? -INPUT_LIMIT_32 : a
   }
   return check
 }
