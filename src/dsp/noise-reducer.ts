@@ -46,12 +46,15 @@
  *
  * Measured on the project's noise scenes (white/pink/babble/hum at 0/5/10 dB, strength 0.8): +8 dB SNR, +8.6 dB SDR,
  * 13.9 dB LSD on speech frames, babble +3.9 dB; 27 dB of attenuation on white noise alone.
- * Cost (16 kHz, 20 ms frames): ~32 µs per frame under the bench's tsx runner (~27 µs where fft.js loads as a plain
- * module), about half of it the two 512-point transforms (spectrum.ts, fft.js), the rest the per-bin gains, the VAD
- * and the profile. State: ~31 KiB of its own: 13 per-bin arrays in Float32 (13 KiB), the FFT's twiddles (2 KiB), the
- * strength table (1 KiB), the window, analysis and overlap-add buffers (6 KiB), the VAD; the spectrum, FFT buffer,
- * |X|², gains and raw mask live in the thread's shared scratch (scratch.ts), the fft.js tables and complex scratch
- * are shared per size (spectrum.ts). stateBytes counts the shared ones as if owned (46 KiB).
+ * Cost (16 kHz, 20 ms frames, the bench's 'gate' run): ~18 µs per frame (22.8 before the layout below), a third of
+ * it the two 512-point transforms (spectrum.ts, fft.js), the rest the per-bin gains (the gate's two passes most),
+ * the VAD, the analysis/synthesis loops and the profile. V8 re-checks every distinct typed array (map, length, data
+ * pointer) on each loop iteration, and mispredicts data-dependent selects per bin: so all Float32 state is one array
+ * indexed by region offsets, max/min are branch-free (x + |x| forms), and the simple sample loops take four samples
+ * per iteration. State: ~25 KiB of its own: one Float32 array (23 KiB: the strength table, the window, the analysis
+ * and overlap-add buffers, |X|², gains, raw mask and 13 per-bin state arrays), the FFT's twiddles (2 KiB), the VAD's
+ * band state; the FFT buffer and spectrum live in the thread's shared scratch (scratch.ts), the fft.js tables and
+ * complex scratch are shared per size (spectrum.ts). stateBytes counts the shared ones as if owned (43 KiB).
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.
  */

@@ -19,8 +19,10 @@
  * `process(frame)` windows (Hann) and transforms the frame itself (fft.js); `processPowerSpectrum(power)` takes a
  * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize; such a
  * caller passes `analysis: false` and the VAD holds no FFT scratch.
- * Nothing allocates after construction. Limits: babble (many talkers) reads as speech; a noise whose level keeps
- * rising faster than the 2 s minimum window reads as speech until it settles.
+ * The logarithms are fastLn() (defined here with fastExp(), which the noise reducer uses too; |error| < 2e-6, i.e.
+ * 1e-5 dB: V8 calls Math.log/log10 out of line, 0.2 µs of a 1.4 µs frame). Nothing allocates after construction.
+ * Limits: babble (many talkers) reads as speech; a noise whose level keeps rising faster than the 2 s minimum window
+ * reads as speech until it settles.
  */
 import FFT from 'fft.js'
 
