@@ -2,11 +2,13 @@
  * FrameBuffer: the pipeline's 20 ms framing buffer with latency tracking (the voice service's AudioBufferManager).
  *
  * A ring of fixed-size frames, preallocated at construction: every operation is O(1) and allocates nothing (except
- * `readAsync`, which returns a Promise by its nature). The ring has one slot more than its capacity, never readable,
- * where `append` assembles its partial frame in the storage format. Copies are specialised per source and storage
- * format with no per-sample branch (bench `frameBuffer`, and the pipeline's five buffer operations per tick: ~3 µs). Frames are stored as Float32 (default: exact) or, with
+ * `readAsync`, which returns a Promise by its nature). Frames are stored as Float32 (default: exact) or, with
  * `sampleFormat: 'int16'`, as 16-bit PCM like the voice service's own buffers (half the memory; samples are rounded
- * to the nearest 1/32768 and clamped to [−1, 32767/32768]; Int16 writes round-trip exactly).
+ * to the nearest 1/32768 and clamped to [−1, 32767/32768]; Int16 writes round-trip exactly). The ring has one slot
+ * more than its capacity, never readable, where `append` assembles its partial frame in the storage format. Copies
+ * are specialised per source and storage format, with no per-sample branch but the finiteness test: a 320-sample
+ * frame written and read costs ~0.6 µs in Float32, ~1.4 µs appended and read in Int16 (benches `frameBuffer`,
+ * `frameBuffer.int16`).
  * - `write(chunk)` stores one frame: a chunk shorter than a frame is zero-padded, a longer one truncated (both counted).
  *   Int16 chunks are scaled to [-1, 1]; non-finite samples become 0.
  * - `append(samples)` re-frames a continuous stream of any chunk size into whole frames (nothing padded or lost).
