@@ -15,7 +15,8 @@
  *     an exact zero. Upsampling: the odd outputs are a pure delay (the one non-zero tap of their phase is h[D] = 1),
  *     the even outputs a symmetric FIR folded in pairs ((D+1)/2 multiplies: 18 for 8 → 16 k). Downsampling: the same
  *     folded pairs plus the centre tap. Both run four outputs at a time with rotating loads (register blocking).
- *   - 1:M integer decimation (48 → 16 k, 96 → 16 k): one symmetric FIR folded in pairs, evaluated every M inputs.
+ *   - 1:M integer decimation (48 → 16 k, 96 → 16 k): one symmetric FIR folded in pairs, evaluated every M inputs,
+ *     without the exact zeros of the M-band filter (every M-th tap from the centre: a third of the pairs at 48 → 16 k).
  *   - L:1 integer interpolation (16 → 48 k, 16 → 96 k): per input, L short phase FIRs, 4 inputs at a time per phase.
  *   - general L/M: one table of coefficients per phase, each trimmed of exact zeros (the phase that holds the centre
  *     of an L-band filter, e.g. 16 → 48 k, is a single tap) and laid out contiguously.
@@ -123,7 +124,7 @@ export class Resampler {
   private readonly inputStep: number
   /** Coefficients: per-phase tables (polyphase, interpolated) or the folded half of a symmetric filter. */
   private readonly coefficients: Float64Array
-  /** Polyphase: start of each phase's table in coefficients. */
+  /** Polyphase: start of each phase's table in coefficients. Decimation: the window index j of each non-zero pair. */
   private readonly phaseOffset: Int32Array
   /** Polyphase: first window index (0…K−1) each phase reads, after trimming leading zeros. */
   private readonly phaseWindowStart: Int32Array
@@ -218,13 +219,26 @@ export class Resampler {
       coefficients = new Float64Array(folded)
       for (let j = 0; j < folded; j++) coefficients[j] = prototype[2 * j]!
       centerTap = prototype[center]!
-    } else if (mode === MODE_DOWN2 || mode === MODE_DECIMATE) {
+    } else if (mode === MODE_DOWN2) {
       // Window of K = N inputs, coefficient h[j] at window index j (h is symmetric). Half-band: only even j are non-zero.
       taps = length
-      const stride = mode === MODE_DOWN2 ? 2 : 1
-      folded = mode === MODE_DOWN2 ? (center + 1) / 2 : center
+      folded = (center + 1) / 2
       coefficients = new Float64Array(folded)
-      for (let j = 0; j < folded; j++) coefficients[j] = prototype[stride * j]!
+      for (let j = 0; j < folded; j++) coefficients[j] = prototype[2 * j]!
+      centerTap = prototype[center]!
+    } else if (mode === MODE_DECIMATE) {
+      // Window of K = N inputs, h[j] at window index j, folded in pairs j ↔ 2D − j; the M-band filter's exact zeros
+      // (every M-th tap from the centre: a third of them for 48 → 16 k) are left out, the rest kept in order of j.
+      taps = length
+      for (let j = 0; j < center; j++) if (prototype[j] !== 0) folded++
+      coefficients = new Float64Array(folded)
+      offsets = new Int32Array(folded)
+      let k = 0
+      for (let j = 0; j < center; j++) {
+        if (prototype[j] === 0) continue
+        coefficients[k] = prototype[j]!
+        offsets[k++] = j
+      }
       centerTap = prototype[center]!
     } else {
       // Per phase p, window index j (0…K−1, x[q−K+1+j]) has coefficient h[p + (K−1−j)·phases]; zero beyond N.
@@ -467,14 +481,17 @@ export class Resampler {
   }
 
   /**
-   * 1:M down: y = h[D]·x_D + Σ_{j<D} h[j]·(x_j + x_{2D−j}), every M inputs; four outputs at a time share each
-   * coefficient load and run four independent sums.
+   * 1:M down: y = h[D]·x_D + Σ_{j<D, h[j]≠0} h[j]·(x_j + x_{2D−j}), every M inputs; four outputs at a time share each
+   * coefficient load and run four independent sums. The exact zeros of the M-band filter are skipped (a zero term
+   * adds ±0, which changes nothing but the sign of an output that is exactly zero).
    */
   private runDecimate(count: number, output: Float32Array, produced: number): number {
     const history = this.history
     const c = this.coefficients
+    const pairs = this.phaseOffset // window index j of each non-zero pair
     const folded = this.foldedCount
     const span = this.tapsPerPhase - 1
+    const half = span / 2
     const centerTap = this.centerTap
     const step = this.inputStep
     const step2 = 2 * step
@@ -482,21 +499,21 @@ export class Resampler {
     let out = produced
     let start = this.nextInput
     for (; start + step3 < count; start += 4 * step) {
-      const centre = start + folded
+      const centre = start + half
       let acc0 = centerTap * history[centre]!
       let acc1 = centerTap * history[centre + step]!
       let acc2 = centerTap * history[centre + step2]!
       let acc3 = centerTap * history[centre + step3]!
-      let a = start
-      let b = start + span
-      for (let j = 0; j < folded; j++) {
-        const cj = c[j]!
-        acc0 += cj * (history[a]! + history[b]!)
-        acc1 += cj * (history[a + step]! + history[b + step]!)
-        acc2 += cj * (history[a + step2]! + history[b + step2]!)
-        acc3 += cj * (history[a + step3]! + history[b + step3]!)
-        a++
-        b--
+      const end = start + span
+      for (let k = 0; k < folded; k++) {
+        const ck = c[k]!
+        const j = pairs[k]!
+        const a = start + j
+        const b = end - j
+        acc0 += ck * (history[a]! + history[b]!)
+        acc1 += ck * (history[a + step]! + history[b + step]!)
+        acc2 += ck * (history[a + step2]! + history[b + step2]!)
+        acc3 += ck * (history[a + step3]! + history[b + step3]!)
       }
       output[out] = acc0
       output[out + 1] = acc1
@@ -505,10 +522,12 @@ export class Resampler {
       out += 4
     }
     for (; start < count; start += step) {
-      let acc = centerTap * history[start + folded]!
-      let a = start
-      let b = start + span
-      for (let j = 0; j < folded; j++) acc += c[j]! * (history[a++]! + history[b--]!)
+      let acc = centerTap * history[start + half]!
+      const end = start + span
+      for (let k = 0; k < folded; k++) {
+        const j = pairs[k]!
+        acc += c[k]! * (history[start + j]! + history[end - j]!)
+      }
       output[out++] = acc
     }
     this.nextInput = start
