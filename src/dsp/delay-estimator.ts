@@ -19,7 +19,7 @@
  *   weighted linear regression of the (sub-sample) delay against time over ~60 s; reported once it spans ≥ 10 s.
  * Complexity per 64 ms: 2 FFTs of 256, J·106 complex multiply-adds and, every hop until stable then every 4th hop,
  * J inverse FFTs of 256 (J = partitions ≈ maxDelayMs / 64 + 1), the correlation scanned as it is computed: ~8 µs per
- * 20 ms at 16 kHz, a third of it the decimation. State: ~19 KiB of its own at maxDelayMs 400 (the rings keep only the
+ * 20 ms at 16 kHz, a third of it the decimation. State: ~17 KiB of its own at maxDelayMs 400 (the rings keep only the
  * band's 106 bins, in single precision), the hop scratch (7 KiB) in the thread's shared scratch (scratch.ts), the
  * transform lent by the echo canceller. Nothing allocates after construction.
  *
@@ -131,10 +131,10 @@ export class DelayEstimator {
   private boxcarCount = 0
   /** 4 kHz → 2 kHz phase. */
   private pickPhase = 0
-  /** Far at 2 kHz: [previous partition, current partition]. */
-  private readonly farBlock = new Float64Array(FFT_SIZE)
+  /** Far at 2 kHz: [previous partition, current partition] (single precision; transformed from the time scratch). */
+  private readonly farBlock = new Float32Array(FFT_SIZE)
   /** Near at 2 kHz: delayed by one partition (the negative lags), [delayed partition, current partition]. */
-  private readonly nearBlock = new Float64Array(FFT_SIZE)
+  private readonly nearBlock = new Float32Array(FFT_SIZE)
   private blockFill = 0
   // Scratch within one hop, in the thread's shared scratch (scratch.ts; the echo canceller pushes before its blocks).
   /** Time scratch: the zero-padded near block [0, near] in hop(), a partition's lags in search(). */
@@ -360,11 +360,16 @@ export class DelayEstimator {
     const farAt = this.farHead * BAND_SPECTRUM
     const X = this.farSpectra
     const farBlock = this.farBlock
+    const farTime = this.timeScratch
     let farEnergy = 0
-    for (let i = 0; i < FFT_SIZE; i++) farEnergy += farBlock[i]! * farBlock[i]!
+    for (let i = 0; i < FFT_SIZE; i++) {
+      const v = farBlock[i]!
+      farTime[i] = v
+      farEnergy += v * v
+    }
     if (farEnergy > 0) {
       const spectrum = this.spectrumScratch
-      this.fft.forward(farBlock, spectrum)
+      this.fft.forward(farTime, spectrum)
       for (let i = 0; i < BAND_SPECTRUM; i++) X[farAt + i] = spectrum[2 * BAND_LOW_BIN + i]!
     } else X.fill(0, farAt, farAt + BAND_SPECTRUM) // digital silence: skip the transform
     const active = farEnergy / FFT_SIZE >= FAR_ACTIVE_POWER

@@ -173,6 +173,12 @@ export interface EchoCancellerMetrics {
   echoCoherence: number
   /** Automatic resets (non-finite state or sustained divergence). */
   resets: number
+  /**
+   * The last frame's blocks left the mic's noise as it was: no suppressor gain was applied (the far end and its echo
+   * silent and nothing left to suppress, the suppressor off, or no echo path). A noise estimate downstream may learn
+   * from such frames; the others carry the suppressor's gains, which come and go with the far end.
+   */
+  untouched: boolean
 }
 
 export const ECHO_FILTER_LENGTH_MIN = 128
@@ -242,6 +248,8 @@ const NO_ECHO_STEP = 0.05
 const BACKGROUND_MIN_STEP = 0.2
 /** Noise floor rise per hop: ~3 dB/s at 4 ms hops. */
 const NOISE_RISE = Math.pow(10, 0.3 / 250)
+/** Output over linear-filter error power above which a frame counts as untouched by the suppressor (−1 dB). */
+const UNTOUCHED_RATIO = Math.pow(10, -0.1)
 /** ERLE statistics window (far single-talk frames) and histogram resolution. */
 const ERLE_WINDOW = 500
 const ERLE_HISTOGRAM_MIN_DB = -20
@@ -318,8 +326,8 @@ class MdfFilter {
   private readonly farSpectra: Float32Array
   private readonly farOffsets: Int32Array
   private head = 0
-  /** Aligned far: [previous block, current block]. */
-  private readonly farTime: Float64Array
+  /** Aligned far: the previous block (the window is [previous block, current block]). */
+  private readonly farTime: Float32Array
   /** Output spectra of this block; the next block's Σ_{j≥1} parts and normalization, prepared by the last pass. */
   private readonly backgroundSpectrum: Float64Array
   private readonly foregroundSpectrum: Float64Array
@@ -362,7 +370,7 @@ class MdfFilter {
     this.foreground = new Float32Array(partitions * spectrum)
     this.farSpectra = new Float32Array(partitions * spectrum)
     this.farOffsets = new Int32Array(partitions)
-    this.farTime = new Float64Array(2 * blockSamples)
+    this.farTime = new Float32Array(blockSamples)
     // Scratch within one block (filter() to adapt()) in the thread's shared scratch: [0, MDF_SCRATCH(B)).
     this.backgroundSpectrum = sharedScratch(0, spectrum)
     this.foregroundSpectrum = sharedScratch(spectrum, spectrum)
@@ -502,12 +510,15 @@ class MdfFilter {
     const K = this.bins
     const M = this.partitions
     const x = this.farTime
-    // Far energy of the window [previous block, this block], from the two halves.
+    // The window [previous block, this block] into the time scratch (the transform's input; it serves the inverse
+    // transforms after), and its far energy, from the two halves.
+    const t = this.timeScratch
     let newEnergy = 0
     for (let i = 0; i < B; i++) {
       const v = farBlock[i]!
-      x[i] = x[B + i]!
-      x[B + i] = v
+      t[i] = x[i]!
+      t[B + i] = v
+      x[i] = v
       newEnergy += v * v
     }
     const energy = this.previousFarEnergy + newEnergy
@@ -549,7 +560,7 @@ class MdfFilter {
     const A = this.activeBins
     if (energy > 0) {
       // The new far spectrum (Yf as scratch) goes into the single-precision ring as it is used.
-      this.fft.forward(x, Yf)
+      this.fft.forward(t, Yf)
       for (let i = 2 * A; i < 2 * K; i++) {
         // Above the near band: kept in the ring (for a later widening), no output.
         X[at0 + i] = Yf[i]!
@@ -861,7 +872,7 @@ class MdfFilter {
     let energy = 0
     for (let i = 0; i < B; i++) {
       const v = history[end - B + i]!
-      this.farTime[B + i] = v
+      this.farTime[i] = v
       energy += v * v
     }
     this.previousFarEnergy = energy
@@ -1461,6 +1472,7 @@ export class EchoCanceller {
     echoPath: 'searching',
     echoCoherence: 0,
     resets: 0,
+    untouched: true,
   }
   private config: EchoCancellerConfig
   // Sizes fixed by sampleRateHz/frameSamples (reallocated by configure).
@@ -1552,6 +1564,8 @@ export class EchoCanceller {
   private frameFar = 0
   private frameResidual = 0
   private frameBlocks = 0
+  /** Blocks of this frame whose suppressor applied gains (metrics.untouched). */
+  private frameTouchedBlocks = 0
   /** Mic energy of the last hop (the output lags the suppressor's input by one hop). */
   private previousMicEnergy = 0
   private noiseFloor = 1
@@ -1652,8 +1666,10 @@ export class EchoCanceller {
     this.farRing = new Int16Array(0)
     this.sampleCount = 0
     this.ensureCapacity(this.config.filterLength)
+    // The FIFO holds at most a frame plus a block (the blocks a call completes before its read; measured for 2.5–100 ms
+    // frames at 8–48 kHz): half a block of margin.
     let out = 1
-    while (out < frameSamples + 3 * B) out <<= 1
+    while (out < frameSamples + B + B / 2) out <<= 1
     this.outRing = new Float32Array(out)
     this.outMask = out - 1
     this.mdf = null
@@ -1816,6 +1832,7 @@ export class EchoCanceller {
     const B = this.blockSamples
     this.frameMic = this.frameOut = this.frameError = this.frameFar = this.frameResidual = 0
     this.frameBlocks = 0
+    this.frameTouchedBlocks = 0
     if (this.config.delayEstimation) this.estimator.push(near, far, length)
     const ring = this.farRing
     const mask = this.farMask
@@ -2036,6 +2053,7 @@ export class EchoCanceller {
     let syf = 0
     // Far end silent over the whole window and nothing left to suppress: the suppressor passes the error through.
     const idle = this.mdf !== null && this.mdf.isSilent && suppressor.isIdle()
+    if (!idle && postFilter && strength > 0 && this.echoPath !== 'none') this.frameTouchedBlocks++
     for (let hop = 0; hop < B; hop += H) {
       if (idle) {
         suppressor.passThrough(e, y, hop, this.outputBlock, hop)
@@ -2266,15 +2284,23 @@ export class EchoCanceller {
     }
     const M = mdf.partitions
     const energy = mdf.partitionEnergy
-    // Decay per partition from partition 1 (after the direct sound) to the last: the late partitions alone sit on the
-    // filter's misadjustment floor and would read as a flat (endless) tail. At most 0.9 per 8 ms block (an RT60 of
-    // ~0.6 s beyond the window, 1.1 s in all): a filter whose partitions barely decay (a packet call, whose jitter
-    // buffer moved the echo by frames, leaves a second copy of the echo late in the window) read 0.95, a tail model
-    // 13 dB over the last partition that suppressed the caller for a second after every sentence of the bot.
+    // Decay per partition from partition 1 (after the direct sound) to the last, or over the window's second half if
+    // slower (the late partitions alone can sit on the misadjustment floor, read as a flat tail: hence the cap). At
+    // most 0.9 per 8 ms block (an RT60 of ~0.6 s beyond the window, 1.1 s in all): a filter whose partitions barely
+    // decay (a packet call, whose jitter buffer moved the echo by frames, leaves a second copy of the echo late in
+    // the window) read 0.95, a tail model 13 dB over the last partition that suppressed the caller for a second
+    // after every sentence of the bot.
     const first = energy[1]!
     const last = energy[M - 1]!
     if (first > 0 && last > 0) {
-      const decay = Math.min(0.9, Math.max(0.2, Math.pow(last / first, 1 / (M - 2))))
+      // The slower of the decay over the whole window and over its second half: early reflections make the first
+      // partitions fall faster than the reverberation that continues beyond the window (a tail model on the whole
+      // window's decay underestimated a 600 ms RT60 and the near-talker detector took its tail for a talker).
+      const half = M >> 1
+      const middle = energy[half]!
+      const whole = Math.pow(last / first, 1 / (M - 2))
+      const late = middle > 0 ? Math.pow(last / middle, 1 / (M - 1 - half)) : whole
+      const decay = Math.min(0.9, Math.max(0.2, whole > late ? whole : late))
       this.tailDecay += 0.02 * (decay - this.tailDecay)
     }
     // Far end silent over the whole window and the tail gone: it stays 0 (the suppressor's copy is already 0).
@@ -2319,6 +2345,8 @@ export class EchoCanceller {
     m.nonCausal = estimate.nonCausal
     m.driftPpm = estimate.driftPpm
     if (this.frameBlocks === 0) return
+    // Untouched: no suppressor gains, or gains that took less than 1 dB off the linear filter's output.
+    m.untouched = this.frameTouchedBlocks === 0 || this.frameOut >= UNTOUCHED_RATIO * this.frameError
     const samples = this.frameBlocks * this.blockSamples
     const mic = this.frameMic / samples
     const error = this.frameError / samples

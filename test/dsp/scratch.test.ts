@@ -115,8 +115,10 @@ describe('shared scratch', () => {
 
   it('counts each buffer of a pipeline once, shared scratch and fft.js tables included', () => {
     const pipeline = new Pipeline()
-    // 231.6 KiB measured (326.4 before the stages shared their scratch); the target is 200 KB.
-    expect(pipeline.stateBytes).toBeLessThan(235 * 1024)
-    expect(pipeline.stateBytes).toBeGreaterThan(200 * 1024)
+    // 198 632 bytes measured (326.4 KiB before the stages shared their scratch, 231.6 KiB before the network half,
+    // the output path and the canceller's blocks shrank); the target is 200 KB. The lower bound catches a
+    // walk that stops counting: the echo filter's weights and spectra alone are 24 KiB, the service's buffers 24.
+    expect(pipeline.stateBytes).toBeLessThanOrEqual(200_000)
+    expect(pipeline.stateBytes).toBeGreaterThan(180 * 1024)
   })
 })
