@@ -17,6 +17,9 @@
  *   estimation by minima controlled recursive averaging for robust speech enhancement", IEEE SPL 9(1), 2002): a bin
  *   updates λ (averaging over ~0.4 s) where its smoothed power is within 7 dB of its minimum over the last 0.8–1.6 s:
  *   a fan starting (+20 dB) is followed within 3 dB in 1.4 s, stopping in 1.8 s ('stationary': 4 s and > 5 s).
+ * Both learn only from frames that are samples of the noise: not digital silence (a packet call's start), and not
+ * what the caller marks as no evidence (process's noiseEvidence: the pipeline passes frames the echo suppressor has
+ * turned down with the far end as such, since that noise comes and goes with the bot's speech).
  *
  * Gain per bin, from |X|² = power and λ:
  * - engine 'gate' (default): spectral gating after noisereduce, on a Wiener gain. A soft gate mask
@@ -40,7 +43,7 @@
  * (the VoiceActivityDetector's, or the caller's `isSpeech`), resets (non-finite output guards).
  *
  * API: `new NoiseReducer({ sampleRateHz = 16000, frameSamples = 320, engine = 'gate', strength = 0.8, mode })`;
- * `process(frame, out = frame, isSpeech?)`; `learnNoise(audio)`; `configure(patch)` (strength/engine/mode are hot and
+ * `process(frame, out = frame, isSpeech?, noiseEvidence = true)`; `learnNoise(audio)`; `configure(patch)` (strength/engine/mode are hot and
  * keep the profile; sampleRateHz/frameSamples reallocate and reset); `reset()`; `delaySamples`; `metrics`;
  * `stateBytes`. process() allocates nothing and never throws; non-finite input samples count as 0.
  *
@@ -113,6 +116,8 @@ const SPEECH_ATTENUATION_DB = 25
 const FLOOR_SMOOTHING_20MS = 0.5
 /** Stationary profile: running average over up to this much noise, seconds (then exponential with that memory). */
 const STATIONARY_MEMORY_S = 4
+/** Hops of sound after digital silence before a hop is a sample of the noise (its window holds no silence). */
+const SILENCE_CLEAR_HOPS = 3
 /** The first frames of noise are all learned (a profile at once); later every 2nd, the thresholds every 4th update. */
 const LEARN_EVERY_HOP_UNTIL = 32
 const THRESHOLD_REFRESH_UPDATES = 4
@@ -248,6 +253,11 @@ export class NoiseReducer {
   private profileGiven = false
   private minWindowCount = 0
   private hops = 0
+  /**
+   * Hops analysed since the last one whose window was digital silence (large until one is): a window reaching back
+   * into silence holds the noise diluted, so evidence needs SILENCE_CLEAR_HOPS of sound after it.
+   */
+  private soundHops = SILENCE_CLEAR_HOPS
   private speechWeight = 0
   /**
    * The hop's gain floor, G_floor (a field, not an argument: V8 re-reads a number argument used in a loop on every
@@ -347,6 +357,7 @@ export class NoiseReducer {
     this.profileGiven = false
     this.minWindowCount = 0
     this.hops = 0
+    this.soundHops = SILENCE_CLEAR_HOPS
     this.speechWeight = 0
     this.vad.reset()
     const m = this.metrics
@@ -403,10 +414,12 @@ export class NoiseReducer {
 
   /**
    * Processes one frame into out (which may be the frame itself): the input delayed by delaySamples with the noise
-   * reduced. isSpeech, when given, replaces the VAD's decision for noise learning. Never throws: a frame shorter than
-   * frameSamples is zero-padded, an out shorter than frameSamples gets what fits.
+   * reduced. isSpeech, when given, replaces the VAD's decision for noise learning. noiseEvidence false: the frame is
+   * no sample of the noise (e.g. an echo suppressor has turned it down with the far end): it is reduced as usual but
+   * the noise profile, its tracking and the VAD's floors hold (digital silence never counts either). Never throws: a
+   * frame shorter than frameSamples is zero-padded, an out shorter than frameSamples gets what fits.
    */
-  process(frame: Float32Array, out: Float32Array = frame, isSpeech?: boolean): void {
+  process(frame: Float32Array, out: Float32Array = frame, isSpeech?: boolean, noiseEvidence = true): void {
     const hop = this.hop
     const s = this.state
     const input = this.inputAt
@@ -448,7 +461,7 @@ export class NoiseReducer {
       }
       for (; i < present; i++) s[at + i] = finiteSample(frame[offset + i]!)
       if (present < hop) s.fill(0, at + present, at + hop)
-      this.processHop(isSpeech)
+      this.processHop(isSpeech, noiseEvidence)
       // Synthesis: the inverse transform (work[0, windowLength)) through the synthesis window, overlap-added.
       // Output: the delayed input itself when strength is 0 (bit-exact), else the accumulator's first hop.
       // Non-finite guard on the way (speexdsp's "slapped" reset): a gain ≤ 1 cannot take a sample beyond ±4.
@@ -499,7 +512,8 @@ export class NoiseReducer {
   }
 
   /** Windows the analysis buffer; the spectrum into work (at fftSize) and |X|² into power. */
-  private analyze(): void {
+  /** Windows the analysis buffer, transforms it, |X|² into the state; returns Σ|X|² (0: digital silence). */
+  private analyze(): number {
     const x = this.fftBuffer
     const s = this.state
     const input = this.inputAt
@@ -520,23 +534,29 @@ export class NoiseReducer {
     this.fft.forward(x, X, spectrum)
     const power = this.powerAt
     const bins = this.bins
+    let total = 0
     for (let k = 0; k < bins; k++) {
       const re = X[spectrum + 2 * k]!
       const im = X[spectrum + 2 * k + 1]!
-      s[power + k] = re * re + im * im
+      const p = re * re + im * im
+      s[power + k] = p
+      total += p
     }
     s[power - 1] = s[power + 1]!
     s[power + bins] = s[power + bins - 2]!
+    return total
   }
 
-  private processHop(callerSpeech: boolean | undefined): void {
-    this.analyze()
-    const vadSpeech = this.vad.processPowerSpectrum(this.power)
+  private processHop(callerSpeech: boolean | undefined, noiseEvidence: boolean): void {
+    // Digital silence (a stream's start, a faded-out loss) is no sample of the noise either.
+    this.soundHops = this.analyze() > 0 ? this.soundHops + 1 : 0
+    const evidence = noiseEvidence && this.soundHops >= SILENCE_CLEAR_HOPS
+    const vadSpeech = this.vad.processPowerSpectrum(this.power, evidence)
     const speech = callerSpeech === undefined ? vadSpeech : callerSpeech
     this.hops++
     if (this.config.mode === 'stationary') {
-      if (!this.profileGiven && (!speech || this.learnedHops === 0)) this.learnStationary()
-    } else this.trackNonstationary(callerSpeech)
+      if (evidence && !this.profileGiven && (!speech || this.learnedHops === 0)) this.learnStationary()
+    } else if (evidence) this.trackNonstationary(callerSpeech)
 
     // Floor: from −35 dB in noise to −25 dB in speech (full strength), following the smoothed speech decision.
     this.speechWeight = this.floorSmoothing * this.speechWeight + (1 - this.floorSmoothing) * (speech ? 1 : 0)

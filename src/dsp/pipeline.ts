@@ -447,7 +447,10 @@ export class Pipeline {
     // 4. Noise reduction (in place on the stage buffer, or near → stage).
     t0 = t1
     if (this.config.noiseReductionEnabled) {
-      this.noise.process(current, this.stage)
+      // The noise is learnt only from frames the echo suppressor left as they were: under its gains the noise comes
+      // and goes with the far end, and a profile learnt there would read the caller's own noise as speech.
+      const evidence = !this.config.echoCancellationEnabled || this.echo.metrics.untouched
+      this.noise.process(current, this.stage, undefined, evidence)
       current = this.stage
     }
     t1 = this.clock()

@@ -15,6 +15,9 @@
  * - probability = sigmoid of a weighted sum of both, smoothed over frames; isSpeech has hysteresis
  *   (on above 0.5, off below 0.35) and a 160 ms hangover so word endings and short pauses stay speech.
  * The first frame initialises the floors: a stream is assumed to start with noise (as the noise reducer assumes).
+ * A frame the caller marks as no noise evidence (`processPowerSpectrum(power, false)`: digital silence, or audio an
+ * echo suppressor has just turned down) is classified but leaves the floors and the noise flatness alone; the floors
+ * are then initialised by the first frame that is evidence (until then, a frame reads as noise).
  *
  * `process(frame)` windows (Hann) and transforms the frame itself (fft.js); `processPowerSpectrum(power)` takes a
  * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize; such a
@@ -129,6 +132,8 @@ export class VoiceActivityDetector {
   private noiseFlatnessDb = 0
   private hangover = 0
   private frameCount = 0
+  /** The floors hold an evidence frame's values (see processPowerSpectrum's noiseEvidence). */
+  private seeded = false
   // process(frame) scratch: Hann window, zero-padded input, complex output, power spectrum.
   private readonly fft: FFT | null
   private readonly taper: Float64Array
@@ -224,16 +229,22 @@ export class VoiceActivityDetector {
 
   /**
    * Classifies one frame from its power spectrum |X(k)|², k = 0…fftSize/2 (any window and scale: only ratios are
-   * used). Returns isSpeech. Non-finite bins count as 0.
+   * used). Returns isSpeech. Non-finite bins count as 0. noiseEvidence false: the frame is classified but the noise
+   * floors hold (digital silence, or audio an echo suppressor has turned down is no sample of the noise).
    */
-  processPowerSpectrum(power: ArrayLike<number>): boolean {
+  processPowerSpectrum(power: ArrayLike<number>, noiseEvidence = true): boolean {
     const first = this.frameCount === 0
     this.frameCount++
+    // The floors follow evidence frames only; the first of them seeds them.
+    const seed = noiseEvidence && !this.seeded
+    if (seed) this.seeded = true
     let windowRolled = false
-    if (++this.minWindowCount >= this.minWindowFrames) {
+    if (noiseEvidence && !seed && ++this.minWindowCount >= this.minWindowFrames) {
       this.minWindowCount = 0
       windowRolled = true
     }
+    const tracking = noiseEvidence && !seed
+    const unseeded = !this.seeded
 
     // Energy feature: band SNR against the minimum-statistics floor.
     let snrSum = 0
@@ -246,15 +257,14 @@ export class VoiceActivityDetector {
         const p = power[k]!
         if (p > 0 && p < Infinity) energy += p
       }
-      const smoothed = first
-        ? energy
-        : this.energySmoothing * this.bandSmoothed[b]! + (1 - this.energySmoothing) * energy
+      const smoothed =
+        first || seed ? energy : this.energySmoothing * this.bandSmoothed[b]! + (1 - this.energySmoothing) * energy
       this.bandSmoothed[b] = smoothed
-      if (first) {
+      if (seed) {
         this.bandMinCurrent[b] = smoothed
         this.bandMinPrevious[b] = smoothed
-      } else if (smoothed < this.bandMinCurrent[b]!) this.bandMinCurrent[b] = smoothed
-      const floor = MIN_BIAS * Math.min(this.bandMinCurrent[b]!, this.bandMinPrevious[b]!)
+      } else if (tracking && smoothed < this.bandMinCurrent[b]!) this.bandMinCurrent[b] = smoothed
+      const floor = unseeded ? energy : MIN_BIAS * Math.min(this.bandMinCurrent[b]!, this.bandMinPrevious[b]!)
       if (windowRolled) {
         this.bandMinPrevious[b] = this.bandMinCurrent[b]!
         this.bandMinCurrent[b] = smoothed
@@ -286,8 +296,8 @@ export class VoiceActivityDetector {
     }
     if (inProduct > 0) logSum += fastLn(product)
     const flatnessDb = LN_TO_DB * (logSum / count - fastLn(linearSum / count)) // 10·log10(G/A)
-    if (first) this.noiseFlatnessDb = flatnessDb
-    const flatnessDropDb = this.noiseFlatnessDb - flatnessDb
+    if (seed) this.noiseFlatnessDb = flatnessDb
+    const flatnessDropDb = unseeded ? 0 : this.noiseFlatnessDb - flatnessDb
 
     // Logistic combination: 0.5 at ≈ 4.5 dB mean band SNR on a noise-like spectrum; harmonicity adds evidence.
     const score = 0.55 * (bandSnrDb - 4.5) + 0.25 * (flatnessDropDb - 2)
@@ -302,7 +312,7 @@ export class VoiceActivityDetector {
       if (this.hangover > 0) this.hangover--
       else this.isSpeech = false
     }
-    if (!this.isSpeech)
+    if (!this.isSpeech && tracking)
       this.noiseFlatnessDb =
         this.noiseFlatnessSmoothing * this.noiseFlatnessDb + (1 - this.noiseFlatnessSmoothing) * flatnessDb
     return this.isSpeech
@@ -320,5 +330,6 @@ export class VoiceActivityDetector {
     this.noiseFlatnessDb = 0
     this.hangover = 0
     this.frameCount = 0
+    this.seeded = false
   }
 }
