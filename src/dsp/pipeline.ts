@@ -458,19 +458,21 @@ export class Pipeline {
 
     // 5. Guard, framing buffer, caller's output.
     t0 = t1
-    let finite = true
+    // One pass: the output level, which is finite exactly when every sample is (a NaN or ±Infinity makes the sum so).
+    let sum = 0
     for (let i = 0; i < n; i++) {
       const v = current[i]!
-      if (v !== v || v === Infinity || v === -Infinity) finite = false
+      sum += v * v
     }
-    if (!finite) {
+    if (!(sum < Infinity)) {
       current.fill(0, 0, n)
       m.nonFiniteFrames++
+      sum = 0
     }
     this.inputBuffer.write(current, nowMs)
-    const copy = Math.min(n, out.length)
-    for (let i = 0; i < copy; i++) out[i] = current[i]!
-    m.outputLevelDb = powerToDb(meanSquare(current, 0, n))
+    if (out.length >= n) out.set(n === current.length ? current : current.subarray(0, n))
+    else for (let i = 0; i < out.length; i++) out[i] = current[i]!
+    m.outputLevelDb = powerToDb(sum / n)
     this.recordStage('framing', this.clock() - t0)
 
     m.frameIndex++
