@@ -9,6 +9,7 @@ import {
   type NoiseReducerEngine,
 } from '../../src/dsp/noise-reducer'
 import { Random } from '../../src/dsp/random'
+import { Resampler } from '../../src/dsp/resampler'
 import { activeFrames, lsdDb, sdrDb, snrDb } from '../helpers/metrics'
 import { NOISE_KINDS, noiseScene, type NoiseScene } from '../helpers/scenes'
 import { alignmentLag, energy, hasNonFinite, tone, toneLevelDb, whiteNoise } from '../helpers/signals'
@@ -57,9 +58,18 @@ describe('NoiseReducer configuration', () => {
     expect(() => new NoiseReducer({ strength: NaN })).toThrow(/strength/)
     expect(() => new NoiseReducer({ engine: 'rnnoise' as NoiseReducerEngine })).toThrow(/engine/)
     expect(() => new NoiseReducer({ mode: 'adaptive' as NoiseReducerConfig['mode'] })).toThrow(/mode/)
+    expect(() => new NoiseReducer({ bandwidthHz: 999 })).toThrow(/bandwidthHz/)
+    expect(() => new NoiseReducer({ bandwidthHz: 8001 })).toThrow(/bandwidthHz/)
+    expect(() => new NoiseReducer({ bandwidthHz: -1 })).toThrow(/bandwidthHz/)
+    expect(() => new NoiseReducer({ bandwidthHz: NaN })).toThrow(/bandwidthHz/)
+    expect(() => new NoiseReducer({ sampleRateHz: 8000, bandwidthHz: 4600 })).toThrow(/bandwidthHz.*4000/)
+    expect(new NoiseReducer({ bandwidthHz: 1000 }).bandwidthHz).toBe(1000)
+    expect(new NoiseReducer({ bandwidthHz: 8000 }).bandwidthHz).toBe(8000)
     const reducer = new NoiseReducer()
     expect(() => reducer.configure({ strength: -0.1 })).toThrow(/strength/)
     expect(reducer.strength).toBe(0.8) // a rejected patch changes nothing
+    expect(() => reducer.configure({ bandwidthHz: 500 })).toThrow(/bandwidthHz/)
+    expect(reducer.bandwidthHz).toBe(0)
   })
 
   it('has 12 ms of delay and these defaults at 16 kHz', () => {
@@ -356,6 +366,7 @@ describe('NoiseReducer robustness (property tests)', () => {
           engine: fc.constantFrom<NoiseReducerEngine>('gate', 'subtract'),
           mode: fc.constantFrom<NoiseReducerConfig['mode']>('stationary', 'nonstationary'),
           strength: fc.double({ min: 0, max: 1, noNaN: true }),
+          bandwidthHz: fc.constantFrom(0, 1000, 4600, 8000),
         }),
         fc.array(
           fc.oneof(
@@ -365,6 +376,11 @@ describe('NoiseReducer robustness (property tests)', () => {
             fc.record({ kind: fc.constant('silence' as const) }),
             fc.record({ kind: fc.constant('strength' as const), strength: fc.double({ min: 0, max: 1, noNaN: true }) }),
             fc.record({ kind: fc.constant('learn' as const), length: fc.integer({ min: 0, max: 2000 }) }),
+            fc.record({ kind: fc.constant('band' as const), bandwidthHz: fc.constantFrom(0, 1000, 3000, 4600, 8000) }),
+            fc.record({
+              kind: fc.constant('mode' as const),
+              mode: fc.constantFrom<NoiseReducerConfig['mode']>('stationary', 'nonstationary'),
+            }),
           ),
           { minLength: 1, maxLength: 25 },
         ),
@@ -378,6 +394,14 @@ describe('NoiseReducer robustness (property tests)', () => {
           for (const step of steps) {
             if (step.kind === 'strength') {
               reducer.configure({ strength: step.strength })
+              continue
+            }
+            if (step.kind === 'band') {
+              reducer.configure({ bandwidthHz: step.bandwidthHz })
+              continue
+            }
+            if (step.kind === 'mode') {
+              reducer.configure({ mode: step.mode })
               continue
             }
             if (step.kind === 'learn') {
@@ -502,4 +526,188 @@ describe('NoiseReducer on the noise scenes (white/pink/babble/hum at 0, 5, 10 dB
     expect(mean(subtract.map((r) => r.snrImprovementDb))).toBeGreaterThan(6) // measured +8.0 dB
     expect(mean(subtract.map((r) => r.lsdDb))).toBeLessThan(15) // measured 13.6 dB
   })
+})
+
+describe('NoiseReducer band limit (bandwidthHz: a G.711 call upsampled to 16 kHz)', () => {
+  /** x through 16 → 8 → 16 kHz (the telephone band: nothing above the resampler's 4.6 kHz stopband edge). */
+  function telephoneBand(x: Float32Array): Float32Array {
+    const down = new Resampler({ inputRateHz: 16000, outputRateHz: 8000 })
+    const up = new Resampler({ inputRateHz: 8000, outputRateHz: 16000 })
+    const narrow = new Float32Array(down.maxOutputLength(x.length))
+    const n = down.process(x, narrow)
+    const y = new Float32Array(up.maxOutputLength(n))
+    const m = up.process(narrow, y, n)
+    return y.subarray(0, m)
+  }
+
+  interface BandResult {
+    snrImprovementDb: number
+    lsdDb: number
+    /** Output difference from the full-band run over the full-band output, dB. */
+    differenceDb: number
+    noiseFloorDb: number
+    attenuationDb: number
+    snrInDb: number
+    speechBandLossDb: number
+    finite: boolean
+  }
+
+  /** Runs the band-limited scene with the given config and measures against its band-limited clean speech. */
+  function measure(
+    clean: Float32Array,
+    noisy: Float32Array,
+    config: Partial<NoiseReducerConfig>,
+  ): BandResult & { y: Float32Array } {
+    const reducer = new NoiseReducer(config)
+    const n = reducer.frameSamples
+    const y = new Float32Array(noisy.length)
+    const sums = { noiseFloorDb: 0, attenuationDb: 0, snrInDb: 0, speechBandLossDb: 0 }
+    let frames = 0
+    for (let f = 0; (f + 1) * n <= noisy.length; f++) {
+      reducer.process(noisy.subarray(f * n, (f + 1) * n), y.subarray(f * n, (f + 1) * n))
+      const m = reducer.metrics
+      sums.noiseFloorDb += m.noiseFloorDb
+      sums.attenuationDb += m.attenuationDb
+      sums.snrInDb += m.snrInDb
+      sums.speechBandLossDb += m.speechBandLossDb
+      frames++
+    }
+    const lag = reducer.delaySamples
+    const active = activeFrames(clean).filter((f) => (f + 1) * 320 + lag <= y.length)
+    return {
+      y,
+      snrImprovementDb: snrDb(clean, y, lag) - snrDb(clean, noisy),
+      lsdDb: lsdDb(clean, y.subarray(lag), active),
+      differenceDb: 0,
+      noiseFloorDb: sums.noiseFloorDb / frames,
+      attenuationDb: sums.attenuationDb / frames,
+      snrInDb: sums.snrInDb / frames,
+      speechBandLossDb: sums.speechBandLossDb / frames,
+      finite: !hasNonFinite(y),
+    }
+  }
+
+  const CASES = [
+    ['white', 5],
+    ['pink', 0],
+    ['babble', 10],
+    ['hum', 5],
+  ] as const
+
+  it.each(CASES)(
+    'gives the full band output on a telephone-band %s scene at %i dB (SNR, LSD and metrics within 0.1 dB)',
+    (kind, snr) => {
+      const scene = noiseScene(kind, snr)
+      const clean = telephoneBand(scene.clean)
+      const noisy = telephoneBand(scene.noisy)
+      const configs: Partial<NoiseReducerConfig>[] = [
+        { engine: 'gate' },
+        { engine: 'subtract' },
+        { engine: 'gate', mode: 'nonstationary' },
+      ]
+      for (const config of configs) {
+        const full = measure(clean, noisy, config)
+        const band = measure(clean, noisy, { ...config, bandwidthHz: 4600 })
+        const engine = `${config.engine}${config.mode ? ` ${config.mode}` : ''}`
+        let difference = 0
+        for (let i = 0; i < full.y.length; i++) difference += (band.y[i]! - full.y[i]!) ** 2
+        const differenceDb = 10 * Math.log10(difference / energy(full.y) + 1e-30)
+        console.log(
+          `${kind} ${snr} dB ${engine}: SNR +${full.snrImprovementDb.toFixed(3)} (full) / +${band.snrImprovementDb.toFixed(3)} dB (4600 Hz),` +
+            ` LSD ${full.lsdDb.toFixed(3)} / ${band.lsdDb.toFixed(3)} dB, difference ${differenceDb.toFixed(1)} dB;` +
+            ` noise floor ${full.noiseFloorDb.toFixed(2)} / ${band.noiseFloorDb.toFixed(2)}, attenuation` +
+            ` ${full.attenuationDb.toFixed(2)} / ${band.attenuationDb.toFixed(2)}, SNR in ${full.snrInDb.toFixed(2)} /` +
+            ` ${band.snrInDb.toFixed(2)}, speech-band loss ${full.speechBandLossDb.toFixed(2)} / ${band.speechBandLossDb.toFixed(2)} dB`,
+        )
+        expect(full.finite && band.finite).toBe(true)
+        expect(Math.abs(band.snrImprovementDb - full.snrImprovementDb)).toBeLessThan(0.1)
+        expect(Math.abs(band.lsdDb - full.lsdDb)).toBeLessThan(0.1)
+        expect(differenceDb).toBeLessThan(-60) // measured −103 to −107 dB (float rounding)
+        expect(Math.abs(band.noiseFloorDb - full.noiseFloorDb)).toBeLessThan(0.1)
+        expect(Math.abs(band.attenuationDb - full.attenuationDb)).toBeLessThan(0.1)
+        expect(Math.abs(band.snrInDb - full.snrInDb)).toBeLessThan(0.1)
+        expect(Math.abs(band.speechBandLossDb - full.speechBandLossDb)).toBeLessThan(0.1)
+      }
+    },
+  )
+
+  /** Largest |y[n] − y[n − 1]| over [start, end). */
+  function maxStep(y: Float32Array, start: number, end: number): number {
+    let step = 0
+    for (let i = Math.max(1, start); i < end; i++) step = Math.max(step, Math.abs(y[i]! - y[i - 1]!))
+    return step
+  }
+
+  it.each([
+    ['a telephone-band', true],
+    ['a full-band', false],
+  ] as const)('switches the band limit on and off mid-stream on %s scene without a click', (_, narrow) => {
+    const scene = noiseScene('pink', 5)
+    const noisy = narrow ? telephoneBand(scene.noisy) : scene.noisy
+    const clean = narrow ? telephoneBand(scene.clean) : scene.clean
+    const reference = measure(clean, noisy, {})
+    const reducer = new NoiseReducer()
+    const n = reducer.frameSamples
+    const y = new Float32Array(noisy.length)
+    const switches: number[] = []
+    for (let f = 0; (f + 1) * n <= noisy.length; f++) {
+      // Limited from 1.5 s, full band again from 3 s (after which the bins above are re-seeded), limited from 4.5 s.
+      if (f === 75 || f === 150 || f === 225) {
+        reducer.configure({ bandwidthHz: f === 150 ? 0 : 4600 })
+        switches.push(f * n + reducer.delaySamples)
+      }
+      reducer.process(noisy.subarray(f * n, (f + 1) * n), y.subarray(f * n, (f + 1) * n))
+    }
+    expect(hasNonFinite(y)).toBe(false)
+    const lag = reducer.delaySamples
+    const snrImprovementDb = snrDb(clean, y, lag) - snrDb(clean, noisy)
+    // The output's largest step around each switch (±40 ms) against the unswitched output's there (a click is a step).
+    const steps = switches.map((at) => maxStep(y, at - 640, at + 640))
+    const referenceSteps = switches.map((at) => maxStep(reference.y, at - 640, at + 640))
+    console.log(
+      `${narrow ? 'telephone' : 'full'} band, switched at 1.5/3/4.5 s: max step ${steps.map((s) => s.toFixed(4)).join(', ')}` +
+        ` (unswitched ${referenceSteps.map((s) => s.toFixed(4)).join(', ')}); SNR +${snrImprovementDb.toFixed(2)} dB (never switched +${reference.snrImprovementDb.toFixed(2)})`,
+    )
+    steps.forEach((step, i) => expect(step).toBeLessThan(1.1 * referenceSteps[i]!))
+    // The output's difference from the unswitched one: around the switches (±40 ms) no larger than while limited
+    // (1.6–2.9 s: the content above 4.6 kHz at the floor gain), so no transient; none at all in the telephone band.
+    const difference = y.map((v, i) => v - reference.y[i]!)
+    const atSwitches = switches.map((at) => Math.max(...difference.subarray(at - 640, at + 640).map(Math.abs)))
+    const whileLimited = Math.max(...difference.subarray(1.6 * RATE, 2.9 * RATE).map(Math.abs))
+    console.log(
+      `  |difference| at the switches ${atSwitches.map((d) => d.toExponential(2)).join(', ')}, while limited ${whileLimited.toExponential(2)}`,
+    )
+    for (const d of atSwitches) expect(d).toBeLessThan(narrow ? 1e-4 : whileLimited) // measured ≤ 2e-6; ≤ 7e-4 vs 0.16
+    if (narrow) expect(Math.abs(snrImprovementDb - reference.snrImprovementDb)).toBeLessThan(0.1)
+    else expect(snrImprovementDb).toBeGreaterThan(reference.snrImprovementDb - 3)
+  })
+
+  it.each(['stationary', 'nonstationary'] as const)(
+    "attenuates full-band noise above the old limit soon after widening the band ('%s': those bins are seeded)",
+    (mode) => {
+      const x = whiteNoise(4 * RATE, 0.03, 7)
+      const widened = new NoiseReducer({ mode, bandwidthHz: 4600 })
+      const reference = new NoiseReducer({ mode })
+      const n = widened.frameSamples
+      const y = new Float32Array(x.length)
+      const yReference = new Float32Array(x.length)
+      for (let f = 0; (f + 1) * n <= x.length; f++) {
+        if (f === 100) widened.configure({ bandwidthHz: 0 }) // at 2 s
+        widened.process(x.subarray(f * n, (f + 1) * n), y.subarray(f * n, (f + 1) * n))
+        reference.process(x.subarray(f * n, (f + 1) * n), yReference.subarray(f * n, (f + 1) * n))
+      }
+      const inputDb = powerDb(x, 0, x.length)
+      const limited = inputDb - powerDb(y, 1.5 * RATE, 2 * RATE)
+      const settling = inputDb - powerDb(y, 2 * RATE, 2.5 * RATE)
+      const after = inputDb - powerDb(y, 3 * RATE, 4 * RATE)
+      const full = inputDb - powerDb(yReference, 3 * RATE, 4 * RATE)
+      console.log(
+        `${mode}: attenuation ${limited.toFixed(1)} dB limited, ${settling.toFixed(1)} dB in the 0.5 s after widening,` +
+          ` ${after.toFixed(1)} dB 1–2 s after (never limited ${full.toFixed(1)} dB)`,
+      )
+      expect(hasNonFinite(y)).toBe(false)
+      expect(settling).toBeGreaterThan(15)
+      expect(after).toBeGreaterThan(full - 3)
+    },
+  )
 })
