@@ -252,8 +252,8 @@ export class Pipeline {
   private hasPacketSource = false
 
   /**
-   * The band the near end can carry, for the echo canceller: a packet (G.711) source has nothing above the 8→16 kHz
-   * resampler's 4.6 kHz stopband edge, so the filter and suppressor work below it only (0: full band, PCM sources).
+   * The band the near end can carry, for the echo canceller and the noise reducer: a packet (G.711) source has nothing
+   * above the 8→16 kHz resampler's 4.6 kHz stopband edge, so they work below it only (0: full band, PCM sources).
    */
   private get nearBandwidthHz(): number {
     return this.hasPacketSource ? PACKET_NEAR_BANDWIDTH_HZ : 0
@@ -342,6 +342,7 @@ export class Pipeline {
     if (!this.hasPacketSource) {
       this.hasPacketSource = true
       this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz }) // once per call (a cold path)
+      this.noise.configure({ bandwidthHz: this.nearBandwidthHz })
     }
     this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
   }
@@ -526,6 +527,7 @@ export class Pipeline {
     this.farUpsampler.reset()
     this.hasPacketSource = false
     this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz })
+    this.noise.configure({ bandwidthHz: this.nearBandwidthHz })
     const m = this.metrics
     m.frameIndex = 0
     m.nonFiniteFrames = 0
@@ -616,6 +618,7 @@ export class Pipeline {
       engine: c.noiseReductionEngine,
       strength: c.noiseReductionStrength,
       mode: c.noiseReductionMode,
+      bandwidthHz: this.nearBandwidthHz,
     })
     const buffer = (capacityMs: number, sampleFormat: FrameSampleFormat) =>
       new FrameBuffer({
