@@ -316,32 +316,49 @@ class MdfFilter {
   private readonly bins: number
   private readonly fft: RealFft
   /**
+   * All single-precision state in one array (V8 re-checks each distinct typed array on every loop iteration: the
+   * partition loop reads one), regions at the offsets below; the named arrays are views of it for the cold paths.
+   */
+  readonly state: Float32Array
+  /**
    * Background (adapting) and foreground (output) weights, partitions × 2·bins; partition j: j blocks ago. Single
    * precision, as the far spectra ring (speexdsp's float build; the sums are in double): half the state, same ERLE.
+   * The foreground's region follows the background's (foregroundAt = partitions·2·bins).
    */
   readonly weights: Float32Array
   /** Single precision is plenty for the output path's copy (speexdsp keeps it in 16 bits). */
   readonly foreground: Float32Array
+  readonly foregroundAt: number
   /** Ring of far spectra, newest at `head` (partitions × 2·bins), and each slot's offset by partition. */
   private readonly farSpectra: Float32Array
+  readonly farSpectraAt: number
   private readonly farOffsets: Int32Array
   private head = 0
   /** Aligned far: the previous block (the window is [previous block, current block]). */
   private readonly farTime: Float32Array
+  private readonly farTimeAt: number
   /** Output spectra of this block; the next block's Σ_{j≥1} parts and normalization, prepared by the last pass. */
+  private readonly spectra: Float64Array // [background | foreground]: one view for the loops
   private readonly backgroundSpectrum: Float64Array
   private readonly foregroundSpectrum: Float64Array
   private readonly nextBackground: Float32Array
   private readonly nextForeground: Float32Array
   private readonly nextPower: Float32Array
+  private readonly nextBackgroundAt: number
+  private readonly nextForegroundAt: number
+  private readonly nextPowerAt: number
   private readonly timeScratch: Float64Array
   private readonly foregroundTime: Float64Array
-  /** Step normalization per bin: Σ_j p_j·|X_j(k)|². */
+  /** Step normalization per bin: Σ_j p_j·|X_j(k)|² (state region farPowerAt). */
   readonly farPower: Float32Array
-  /** Proportionate step per partition (sums to ~1), and the foreground's partition energies (tail model). */
+  readonly farPowerAt: number
+  /**
+   * Per partition, in one double array: the proportionate step (sums to ~1), the foreground's partition energies
+   * (tail model), and this block's step factor (p_j, 0 for the partition constrained this block; scratch).
+   */
+  private readonly partitionState: Float64Array
   private readonly proportion: Float64Array
   readonly partitionEnergy: Float64Array
-  /** This block's step factor per partition: p_j, 0 for the partition constrained this block (scratch). */
   private readonly partitionStep: Float64Array
   private blockCount = 0
   /** Consecutive blocks of digitally silent far end (beyond `partitions`, filtering is skipped). */
@@ -366,23 +383,36 @@ class MdfFilter {
     this.bins = blockSamples + 1
     this.fft = fft
     const spectrum = 2 * this.bins
-    this.weights = new Float32Array(partitions * spectrum)
-    this.foreground = new Float32Array(partitions * spectrum)
-    this.farSpectra = new Float32Array(partitions * spectrum)
+    const ring = partitions * spectrum
+    // Regions: weights, foreground, far spectra ring, next background / foreground, next power, far power, far time.
+    this.foregroundAt = ring
+    this.farSpectraAt = 2 * ring
+    this.nextBackgroundAt = 3 * ring
+    this.nextForegroundAt = 3 * ring + spectrum
+    this.nextPowerAt = 3 * ring + 2 * spectrum
+    this.farPowerAt = this.nextPowerAt + this.bins
+    this.farTimeAt = this.farPowerAt + this.bins
+    const state = new Float32Array(this.farTimeAt + blockSamples)
+    this.state = state
+    this.weights = state.subarray(0, ring)
+    this.foreground = state.subarray(ring, 2 * ring)
+    this.farSpectra = state.subarray(2 * ring, 3 * ring)
     this.farOffsets = new Int32Array(partitions)
-    this.farTime = new Float32Array(blockSamples)
+    this.farTime = state.subarray(this.farTimeAt, this.farTimeAt + blockSamples)
     // Scratch within one block (filter() to adapt()) in the thread's shared scratch: [0, MDF_SCRATCH(B)).
-    this.backgroundSpectrum = sharedScratch(0, spectrum)
-    this.foregroundSpectrum = sharedScratch(spectrum, spectrum)
-    this.nextBackground = new Float32Array(spectrum)
-    this.nextForeground = new Float32Array(spectrum)
-    this.nextPower = new Float32Array(this.bins)
+    this.spectra = sharedScratch(0, 2 * spectrum)
+    this.backgroundSpectrum = this.spectra.subarray(0, spectrum)
+    this.foregroundSpectrum = this.spectra.subarray(spectrum, 2 * spectrum)
+    this.nextBackground = state.subarray(this.nextBackgroundAt, this.nextBackgroundAt + spectrum)
+    this.nextForeground = state.subarray(this.nextForegroundAt, this.nextForegroundAt + spectrum)
+    this.nextPower = state.subarray(this.nextPowerAt, this.nextPowerAt + this.bins)
     this.timeScratch = sharedScratch(2 * spectrum, 2 * blockSamples)
     this.foregroundTime = sharedScratch(2 * spectrum + 2 * blockSamples, 2 * blockSamples)
-    this.farPower = new Float32Array(this.bins)
-    this.proportion = new Float64Array(partitions)
-    this.partitionEnergy = new Float64Array(partitions)
-    this.partitionStep = new Float64Array(partitions)
+    this.farPower = state.subarray(this.farPowerAt, this.farPowerAt + this.bins)
+    this.partitionState = new Float64Array(3 * partitions)
+    this.proportion = this.partitionState.subarray(0, partitions)
+    this.partitionEnergy = this.partitionState.subarray(partitions, 2 * partitions)
+    this.partitionStep = this.partitionState.subarray(2 * partitions, 3 * partitions)
     this.activeBins = this.bins
     this.reset()
   }
@@ -412,34 +442,17 @@ class MdfFilter {
 
   get stateBytes(): number {
     return (
-      this.weights.byteLength +
-      this.foreground.byteLength +
-      this.farSpectra.byteLength +
+      this.state.byteLength +
       this.farOffsets.byteLength +
-      this.farTime.byteLength +
-      this.backgroundSpectrum.byteLength +
-      this.foregroundSpectrum.byteLength +
-      this.nextBackground.byteLength +
-      this.nextForeground.byteLength +
-      this.nextPower.byteLength +
+      this.spectra.byteLength +
       this.timeScratch.byteLength +
       this.foregroundTime.byteLength +
-      this.farPower.byteLength +
-      this.proportion.byteLength +
-      this.partitionEnergy.byteLength +
-      this.partitionStep.byteLength
+      this.partitionState.byteLength
     )
   }
 
   reset(): void {
-    this.weights.fill(0)
-    this.foreground.fill(0)
-    this.farSpectra.fill(0)
-    this.farTime.fill(0)
-    this.nextBackground.fill(0)
-    this.nextForeground.fill(0)
-    this.nextPower.fill(0)
-    this.farPower.fill(0)
+    this.state.fill(0) // weights, foreground, far spectra and time, next outputs and powers, far power
     this.partitionEnergy.fill(0)
     this.blockCount = 0
     this.silentBlocks = 0
@@ -509,16 +522,17 @@ class MdfFilter {
     const B = this.blockSamples
     const K = this.bins
     const M = this.partitions
-    const x = this.farTime
+    const S = this.state
+    const xt = this.farTimeAt
     // The window [previous block, this block] into the time scratch (the transform's input; it serves the inverse
     // transforms after), and its far energy, from the two halves.
     const t = this.timeScratch
     let newEnergy = 0
     for (let i = 0; i < B; i++) {
       const v = farBlock[i]!
-      t[i] = x[i]!
+      t[i] = S[xt + i]!
       t[B + i] = v
-      x[i] = v
+      S[xt + i] = v
       newEnergy += v * v
     }
     const energy = this.previousFarEnergy + newEnergy
@@ -548,55 +562,56 @@ class MdfFilter {
       this.saturated = saturated
       return
     }
-    const Yb = this.backgroundSpectrum
-    const Yf = this.foregroundSpectrum
-    const Wb = this.weights
-    const Wf = this.foreground
-    const nb = this.nextBackground
-    const nf = this.nextForeground
+    // Both output spectra in one view: the background's at 0, the foreground's at S2; the state regions by offset.
+    const Y = this.spectra
+    const S2 = 2 * K
+    const xa = this.farSpectraAt + at0
+    const wf = this.foregroundAt
+    const nb = this.nextBackgroundAt
+    const nf = this.nextForegroundAt
+    const np = this.nextPowerAt
+    const fp = this.farPowerAt
     const p0 = this.proportion[0]!
-    const farPower = this.farPower
-    const nextPower = this.nextPower
     const A = this.activeBins
     if (energy > 0) {
-      // The new far spectrum (Yf as scratch) goes into the single-precision ring as it is used.
-      this.fft.forward(t, Yf)
-      for (let i = 2 * A; i < 2 * K; i++) {
+      // The new far spectrum (the foreground's as scratch) goes into the single-precision ring as it is used.
+      this.fft.forward(t, Y, S2)
+      for (let i = 2 * A; i < S2; i++) {
         // Above the near band: kept in the ring (for a later widening), no output.
-        X[at0 + i] = Yf[i]!
-        Yb[i] = 0
-        Yf[i] = 0
+        S[xa + i] = Y[S2 + i]!
+        Y[i] = 0
+        Y[S2 + i] = 0
       }
       for (let k = 0; k < A; k++) {
         const i = 2 * k
-        const xr = Math.fround(Yf[i]!)
-        const xi = Math.fround(Yf[i + 1]!)
-        X[at0 + i] = xr
-        X[at0 + i + 1] = xi
-        const wbr = Wb[i]!
-        const wbi = Wb[i + 1]!
-        const wfr = Wf[i]!
-        const wfi = Wf[i + 1]!
-        Yb[i] = nb[i]! + xr * wbr - xi * wbi
-        Yb[i + 1] = nb[i + 1]! + xr * wbi + xi * wbr
-        Yf[i] = nf[i]! + xr * wfr - xi * wfi
-        Yf[i + 1] = nf[i + 1]! + xr * wfi + xi * wfr
-        farPower[k] = nextPower[k]! + p0 * (xr * xr + xi * xi)
+        const xr = Math.fround(Y[S2 + i]!)
+        const xi = Math.fround(Y[S2 + i + 1]!)
+        S[xa + i] = xr
+        S[xa + i + 1] = xi
+        const wbr = S[i]!
+        const wbi = S[i + 1]!
+        const wfr = S[wf + i]!
+        const wfi = S[wf + i + 1]!
+        Y[i] = S[nb + i]! + xr * wbr - xi * wbi
+        Y[i + 1] = S[nb + i + 1]! + xr * wbi + xi * wbr
+        Y[S2 + i] = S[nf + i]! + xr * wfr - xi * wfi
+        Y[S2 + i + 1] = S[nf + i + 1]! + xr * wfi + xi * wfr
+        S[fp + k] = S[np + k]! + p0 * (xr * xr + xi * xi)
       }
     } else {
       // Digital silence in the window's far samples: partition 0 contributes nothing.
-      X.fill(0, at0, at0 + 2 * K)
-      for (let i = 0; i < 2 * K; i++) {
-        Yb[i] = nb[i]!
-        Yf[i] = nf[i]!
+      X.fill(0, at0, at0 + S2)
+      for (let i = 0; i < S2; i++) {
+        Y[i] = S[nb + i]!
+        Y[S2 + i] = S[nf + i]!
       }
-      for (let k = 0; k < A; k++) farPower[k] = nextPower[k]!
+      for (let k = 0; k < A; k++) S[fp + k] = S[np + k]!
     }
     // Overlap-save: the last B samples of each inverse transform are the linear convolution.
     const tb = this.timeScratch
     const tf = this.foregroundTime
-    this.fft.inverse(Yb, tb)
-    this.fft.inverse(Yf, tf)
+    this.fft.inverse(Y, tb, 0)
+    this.fft.inverse(Y, tf, S2)
     // Both paths' outputs and the block energies: mic, foreground error (the output path), background error and
     // echo, their difference; and whether the mic clips.
     let sdd = 0
@@ -660,112 +675,121 @@ class MdfFilter {
       return
     }
     if (step && adapted && (this.blockCount & 3) === 0) this.updateProportion()
-    const X = this.farSpectra
-    const Wb = this.weights
-    const Wf = this.foreground
+    // One state array: weights at 0, the foreground at wf, the far spectra ring at xs (partition j's slot at
+    // offsets[j], the ring wrapping at ring); per partition p_j at j and this block's step factor at M + M + j.
+    const S = this.state
+    const wf = this.foregroundAt
+    const xs = this.farSpectraAt
+    const S2 = 2 * K
+    const ring = M * S2
     const E = errorSpectrum
     const offsets = this.farOffsets
-    const proportion = this.proportion
+    const P = this.partitionState
     // One partition is constrained every other block, in turn: update it over all bins first, then constrain it.
     const constrained = step && (this.blockCount & 1) === 0 ? (this.blockCount >> 1) % M : -1
     if (constrained >= 0) {
-      const xa = offsets[constrained]!
-      const wa = constrained * 2 * K
-      const p = proportion[constrained]!
+      const xa = xs + offsets[constrained]!
+      const wa = constrained * S2
+      const p = P[constrained]!
       for (let k = 0; k < A; k++) {
         const s = p * step![k]!
         const i = 2 * k
-        const xr = X[xa + i]!
-        const xi = X[xa + i + 1]!
-        Wb[wa + i] = Wb[wa + i]! + s * (xr * E[i]! + xi * E[i + 1]!)
-        Wb[wa + i + 1] = Wb[wa + i + 1]! + s * (xr * E[i + 1]! - xi * E[i]!)
+        const xr = S[xa + i]!
+        const xi = S[xa + i + 1]!
+        S[wa + i] = S[wa + i]! + s * (xr * E[i]! + xi * E[i + 1]!)
+        S[wa + i + 1] = S[wa + i + 1]! + s * (xr * E[i + 1]! - xi * E[i]!)
       }
       this.constrain(constrained)
     }
     // Bin by bin over the partitions (sums stay in registers): W_j += p_j·step·X_j*·E, then the next block's output
     // parts Σ_{j≥1} X_{j−1}·W_j of both paths and its normalization Σ_{j≥1} p_j·|X_{j−1}|². The constrained
     // partition (already updated) gets a zero step: adding 0 leaves its weights as they are, without a branch.
-    const nb = this.nextBackground
-    const nf = this.nextForeground
-    const power = this.nextPower
-    const u = this.partitionStep
-    for (let j = 0; j < M; j++) u[j] = j === constrained ? 0 : proportion[j]!
-    const S2 = 2 * K
-    const o0 = offsets[0]!
+    const nb = this.nextBackgroundAt
+    const nf = this.nextForegroundAt
+    const np = this.nextPowerAt
+    const us = 2 * M
+    for (let j = 0; j < M; j++) P[us + j] = j === constrained ? 0 : P[j]!
+    const o0 = xs + offsets[0]!
+    // Partition 1's far spectrum in the ring, relative to xs (then + S2 per partition, wrapping at ring).
+    const o1 = M > 1 ? offsets[1]! : 0
     if (step) {
-      const u0 = u[0]!
+      const u0 = P[us]!
       for (let k = 0; k < A; k++) {
         const i = 2 * k
         const er = E[i]!
         const ei = E[i + 1]!
         const stepK = step[k]!
-        let xr = X[o0 + i]!
-        let xi = X[o0 + i + 1]!
+        let xr = S[o0 + i]!
+        let xi = S[o0 + i + 1]!
         const s0 = u0 * stepK
         // X*·E = (xr er + xi ei) + j(xr ei − xi er)
-        Wb[i] = Wb[i]! + s0 * (xr * er + xi * ei)
-        Wb[i + 1] = Wb[i + 1]! + s0 * (xr * ei - xi * er)
+        S[i] = S[i]! + s0 * (xr * er + xi * ei)
+        S[i + 1] = S[i + 1]! + s0 * (xr * ei - xi * er)
         let br = 0
         let bi = 0
         let fr = 0
         let fi = 0
         let pk = 0
-        for (let j = 1, w = S2 + i; j < M; j++, w += S2) {
+        for (let j = 1, w = S2 + i, xo = o1; j < M; j++, w += S2) {
           const pr = xr
           const pi = xi
-          const xa = offsets[j]! + i
-          xr = X[xa]!
-          xi = X[xa + 1]!
-          const s = u[j]! * stepK
-          const wr = Wb[w]! + s * (xr * er + xi * ei)
-          const wi = Wb[w + 1]! + s * (xr * ei - xi * er)
-          Wb[w] = wr
-          Wb[w + 1] = wi
-          const gr = Wf[w]!
-          const gi = Wf[w + 1]!
+          const xa = xs + xo + i
+          xo += S2
+          if (xo === ring) xo = 0
+          xr = S[xa]!
+          xi = S[xa + 1]!
+          const s = P[us + j]! * stepK
+          const wr = S[w]! + s * (xr * er + xi * ei)
+          const wi = S[w + 1]! + s * (xr * ei - xi * er)
+          S[w] = wr
+          S[w + 1] = wi
+          const gr = S[wf + w]!
+          const gi = S[wf + w + 1]!
           br += pr * wr - pi * wi
           bi += pr * wi + pi * wr
           fr += pr * gr - pi * gi
           fi += pr * gi + pi * gr
-          pk += proportion[j]! * (pr * pr + pi * pi)
+          pk += P[j]! * (pr * pr + pi * pi)
         }
-        nb[i] = br
-        nb[i + 1] = bi
-        nf[i] = fr
-        nf[i + 1] = fi
-        power[k] = pk
+        S[nb + i] = br
+        S[nb + i + 1] = bi
+        S[nf + i] = fr
+        S[nf + i + 1] = fi
+        S[np + k] = pk
       }
     } else {
       for (let k = 0; k < A; k++) {
         const i = 2 * k
-        let xr = X[o0 + i]!
-        let xi = X[o0 + i + 1]!
+        let xr = S[o0 + i]!
+        let xi = S[o0 + i + 1]!
         let br = 0
         let bi = 0
         let fr = 0
         let fi = 0
         let pk = 0
-        for (let j = 1, w = S2 + i; j < M; j++, w += S2) {
+        for (let j = 1, w = S2 + i, xo = o1; j < M; j++, w += S2) {
           const pr = xr
           const pi = xi
-          const xa = offsets[j]! + i
-          xr = X[xa]!
-          xi = X[xa + 1]!
-          const wr = Wb[w]!
-          const wi = Wb[w + 1]!
-          const gr = Wf[w]!
-          const gi = Wf[w + 1]!
+          const xa = xs + xo + i
+          xo += S2
+          if (xo === ring) xo = 0
+          xr = S[xa]!
+          xi = S[xa + 1]!
+          const wr = S[w]!
+          const wi = S[w + 1]!
+          const gr = S[wf + w]!
+          const gi = S[wf + w + 1]!
           br += pr * wr - pi * wi
           bi += pr * wi + pi * wr
           fr += pr * gr - pi * gi
           fi += pr * gi + pi * gr
-          pk += proportion[j]! * (pr * pr + pi * pi)
+          pk += P[j]! * (pr * pr + pi * pi)
         }
-        nb[i] = br
-        nb[i + 1] = bi
-        nf[i] = fr
-        nf[i + 1] = fi
-        power[k] = pk
+        S[nb + i] = br
+        S[nb + i + 1] = bi
+        S[nf + i] = fr
+        S[nf + i + 1] = fi
+        S[np + k] = pk
       }
     }
     this.blockCount++
@@ -937,37 +961,52 @@ class ResidualSuppressor {
   readonly hop: number
   readonly bins: number
   private readonly fft: RealFft
+  /**
+   * All single-precision state in one array, as the MdfFilter's (one typed array checked per loop iteration): the
+   * sqrt-Hann taper (2H), the last hop of e and ŷ, the overlap-add tail (H each), then 15 per-bin regions (below).
+   * The named arrays are views of it for the cold paths and the caller.
+   */
+  private readonly state: Float32Array
   private readonly taper: Float32Array
-  /** Last hop of e and ŷ, windowed frames (scratch), spectra of e, ŷ and the output. */
   private readonly errorFrame: Float32Array
   private readonly echoFrame: Float32Array
+  private readonly overlap: Float32Array
+  private readonly errorFrameAt: number
+  private readonly echoFrameAt: number
+  private readonly overlapAt: number
+  /**
+   * Per-hop scratch in one view of the thread's shared scratch: the windowed frames of e and ŷ (the transforms'
+   * inputs: views at 0 and 2H), the spectra of e, ŷ and the output, and per bin |E|², |Ŷ|² and the residual echo of
+   * the last analyzed frame.
+   */
+  private readonly work: Float64Array
   private readonly scratch: Float64Array
   private readonly scratchEcho: Float64Array
-  private readonly errorSpectrum: Float64Array
-  private readonly echoSpectrum: Float64Array
-  private readonly outputSpectrum: Float64Array
-  /** Per bin: |E|² and |Ŷ|² of the last analyzed frame, the tail (set by the caller), gains. */
-  readonly errorPower: Float64Array
-  readonly echoPower: Float64Array
+  private readonly errorSpectrumAt: number
+  private readonly echoSpectrumAt: number
+  private readonly outputSpectrumAt: number
+  private readonly errorPowerAt: number
+  private readonly echoPowerAt: number
+  private readonly residualAt: number
+  /** Per bin: the tail (set by the caller), smoothed error power, noise floor, mic and predicted powers, gains. */
   readonly tail: Float32Array
-  private readonly residual: Float64Array
-  private readonly smoothedError: Float32Array
-  private readonly noise: Float32Array
-  private readonly binMic: Float32Array
-  private readonly binPredicted: Float32Array
-  private readonly gains: Float32Array
-  private readonly overlap: Float32Array
+  private readonly tailAt: number
+  private readonly smoothedErrorAt: number
+  private readonly noiseAt: number
+  private readonly binMicAt: number
+  private readonly binPredictedAt: number
+  private readonly gainsAt: number
   /**
    * Echo coherence (AEC2's far–near coherence, on the echo estimate): recursive means of Ŷ*·D (re, im), |Ŷ|² and |D|²
    * per bin, and the magnitude-squared coherence γ²(k) = |S_ŷd|² / (S_ŷŷ·S_dd) of the last hop. Coherence is invariant
    * to a per-bin linear filter, so an unconverged estimate of a real echo is already coherent with the mic; with no
    * echo (a headset) the estimate is a filtered far end the mic does not contain: γ² stays near 0.
    */
-  private readonly crossRe: Float32Array
-  private readonly crossIm: Float32Array
-  private readonly echoAverage: Float32Array
-  private readonly micAverage: Float32Array
-  readonly coherence: Float32Array
+  private readonly crossReAt: number
+  private readonly crossImAt: number
+  private readonly echoAverageAt: number
+  private readonly micAverageAt: number
+  private readonly coherenceAt: number
   /** Share of the mic power (active bins) the echo estimate explains, Σ|S_ŷd|²/S_ŷŷ / ΣS_dd, of the last hop. */
   explained = 0
   /** Set by the caller: 0 searching (residual-echo rule only in coherent bins), 1 echo found, 2 no echo (transparent). */
@@ -980,13 +1019,15 @@ class ResidualSuppressor {
    * Valin's leak regression: recursive means of |E|² and |Ŷ|² per bin, and the hop's sums Σ(|E|² − Ē)(|Ŷ|² − Ȳ)
    * and Σ(|Ŷ|² − Ȳ)² (when analyze() was asked to update them).
    */
-  private readonly errorMean: Float32Array
-  private readonly echoMean: Float32Array
+  private readonly errorMeanAt: number
+  private readonly echoMeanAt: number
   leakCross = 0
   leakEcho = 0
   /** Σ |E|² and Σ |Ŷ|² per bin over the hops of the current block (the MDF's step control), reset by startBlock(). */
   readonly blockErrorPower: Float32Array
   readonly blockEchoPower: Float32Array
+  private readonly blockErrorPowerAt: number
+  private readonly blockEchoPowerAt: number
   /** Energies of the last analyzed hop: Σe², Σŷ², Σd² (mic); and Σe·ŷ over the block so far. */
   hopErrorEnergy = 0
   hopEchoEnergy = 0
@@ -1009,95 +1050,72 @@ class ResidualSuppressor {
 
   constructor(hop: number) {
     this.hop = hop
-    this.bins = hop + 1
+    const K = hop + 1
+    this.bins = K
     const n = 2 * hop
     this.fft = new RealFft(n)
-    this.taper = new Float32Array(n)
+    this.errorFrameAt = n
+    this.echoFrameAt = n + hop
+    this.overlapAt = n + 2 * hop
+    const binsAt = n + 3 * hop
+    this.tailAt = binsAt
+    this.smoothedErrorAt = binsAt + K
+    this.noiseAt = binsAt + 2 * K
+    this.binMicAt = binsAt + 3 * K
+    this.binPredictedAt = binsAt + 4 * K
+    this.gainsAt = binsAt + 5 * K
+    this.crossReAt = binsAt + 6 * K
+    this.crossImAt = binsAt + 7 * K
+    this.echoAverageAt = binsAt + 8 * K
+    this.micAverageAt = binsAt + 9 * K
+    this.coherenceAt = binsAt + 10 * K
+    this.errorMeanAt = binsAt + 11 * K
+    this.echoMeanAt = binsAt + 12 * K
+    this.blockErrorPowerAt = binsAt + 13 * K
+    this.blockEchoPowerAt = binsAt + 14 * K
+    const state = new Float32Array(binsAt + 15 * K)
+    this.state = state
+    this.taper = state.subarray(0, n)
     for (let i = 0; i < n; i++) this.taper[i] = Math.sin((Math.PI * i) / n) // √(periodic Hann): w² sums to 1
-    this.errorFrame = new Float32Array(hop)
-    this.echoFrame = new Float32Array(hop)
+    this.errorFrame = state.subarray(this.errorFrameAt, this.errorFrameAt + hop)
+    this.echoFrame = state.subarray(this.echoFrameAt, this.echoFrameAt + hop)
+    this.overlap = state.subarray(this.overlapAt, this.overlapAt + hop)
+    this.tail = state.subarray(this.tailAt, this.tailAt + K)
+    this.blockErrorPower = state.subarray(this.blockErrorPowerAt, this.blockErrorPowerAt + K)
+    this.blockEchoPower = state.subarray(this.blockEchoPowerAt, this.blockEchoPowerAt + K)
     // Scratch within one hop (analyze() to synthesize()), in the thread's shared scratch over the MdfFilter's, which
-    // is free from the end of filter() to the gradient that follows the suppressor's hops.
-    this.scratch = sharedScratch(0, n)
-    this.scratchEcho = sharedScratch(n, n)
-    this.errorSpectrum = sharedScratch(2 * n, n + 2)
-    this.echoSpectrum = sharedScratch(3 * n + 2, n + 2)
-    this.outputSpectrum = sharedScratch(4 * n + 4, n + 2)
-    // Per-hop powers and residual (written for the active bins before they are read): shared scratch, after the
-    // spectra and still within the MdfFilter's part.
-    this.errorPower = sharedScratch(5 * n + 6, this.bins)
-    this.echoPower = sharedScratch(5 * n + 6 + this.bins, this.bins)
-    this.tail = new Float32Array(this.bins)
-    this.residual = sharedScratch(5 * n + 6 + 2 * this.bins, this.bins)
-    this.smoothedError = new Float32Array(this.bins)
-    this.noise = new Float32Array(this.bins)
-    this.binMic = new Float32Array(this.bins)
-    this.binPredicted = new Float32Array(this.bins)
-    this.gains = new Float32Array(this.bins)
-    this.overlap = new Float32Array(hop)
-    this.crossRe = new Float32Array(this.bins)
-    this.crossIm = new Float32Array(this.bins)
-    this.echoAverage = new Float32Array(this.bins)
-    this.micAverage = new Float32Array(this.bins)
-    this.coherence = new Float32Array(this.bins)
-    this.errorMean = new Float32Array(this.bins)
-    this.echoMean = new Float32Array(this.bins)
-    this.blockErrorPower = new Float32Array(this.bins)
-    this.blockEchoPower = new Float32Array(this.bins)
-    this.activeBins = this.bins
+    // is free from the end of filter() to the gradient that follows the suppressor's hops: frames, spectra, then the
+    // per-hop powers and residual (written for the active bins before they are read), within the MdfFilter's part.
+    this.errorSpectrumAt = 2 * n
+    this.echoSpectrumAt = 3 * n + 2
+    this.outputSpectrumAt = 4 * n + 4
+    this.errorPowerAt = 5 * n + 6
+    this.echoPowerAt = 5 * n + 6 + K
+    this.residualAt = 5 * n + 6 + 2 * K
+    this.work = sharedScratch(0, 5 * n + 6 + 3 * K)
+    this.scratch = this.work.subarray(0, n)
+    this.scratchEcho = this.work.subarray(n, 2 * n)
+    this.activeBins = K
     this.reset(true)
   }
 
   get stateBytes(): number {
-    return (
-      this.taper.byteLength +
-      this.errorFrame.byteLength +
-      this.echoFrame.byteLength +
-      this.scratch.byteLength +
-      this.scratchEcho.byteLength +
-      this.errorSpectrum.byteLength +
-      this.echoSpectrum.byteLength +
-      this.outputSpectrum.byteLength +
-      this.errorPower.byteLength +
-      this.echoPower.byteLength +
-      this.tail.byteLength +
-      this.residual.byteLength +
-      this.smoothedError.byteLength +
-      this.noise.byteLength +
-      this.binMic.byteLength +
-      this.binPredicted.byteLength +
-      this.gains.byteLength +
-      this.overlap.byteLength +
-      this.crossRe.byteLength +
-      this.crossIm.byteLength +
-      this.echoAverage.byteLength +
-      this.micAverage.byteLength +
-      this.coherence.byteLength +
-      this.errorMean.byteLength +
-      this.echoMean.byteLength +
-      this.blockErrorPower.byteLength +
-      this.blockEchoPower.byteLength +
-      this.fft.stateBytes
-    )
+    return this.state.byteLength + this.work.byteLength + this.fft.stateBytes
   }
 
   reset(enabled: boolean): void {
-    this.errorFrame.fill(0)
-    this.echoFrame.fill(0)
-    this.tail.fill(0)
-    this.smoothedError.fill(0)
-    this.noise.fill(1)
-    this.binMic.fill(0)
-    this.binPredicted.fill(0)
+    const S = this.state
+    const K = this.bins
+    S.fill(0, this.errorFrameAt, this.overlapAt + this.hop) // the frames and the overlap
+    S.fill(0, this.tailAt, this.tailAt + K)
+    S.fill(0, this.smoothedErrorAt, this.smoothedErrorAt + K)
+    S.fill(1, this.noiseAt, this.noiseAt + K)
+    S.fill(0, this.binMicAt, this.binMicAt + K)
+    S.fill(0, this.binPredictedAt, this.binPredictedAt + K)
     this.nearHangover = 0
     this.micSmoothed = this.predictedSmoothed = 0
-    this.gains.fill(1)
-    this.overlap.fill(0)
-    this.crossRe.fill(0)
-    this.crossIm.fill(0)
-    this.echoAverage.fill(0)
-    this.micAverage.fill(0)
-    this.coherence.fill(0)
+    S.fill(1, this.gainsAt, this.gainsAt + K)
+    S.fill(0, this.crossReAt, this.coherenceAt + K) // cross re/im, echo and mic averages, coherence
     this.explained = 0
     this.transparency = 0
     this.mix = enabled ? 1 : 0
@@ -1107,7 +1125,7 @@ class ResidualSuppressor {
   /** Suppresses bins [0, count) only; above, unit gain (a cold path). */
   setActiveBins(count: number): void {
     this.activeBins = Math.max(1, Math.min(this.bins, count))
-    this.gains.fill(1, this.activeBins)
+    this.state.fill(1, this.gainsAt + this.activeBins, this.gainsAt + this.bins)
   }
 
   /** A new block of two hops: clears the block sums. */
@@ -1120,7 +1138,10 @@ class ResidualSuppressor {
   /** No echo to suppress: every gain is 1 and no tail is left (passThrough() is then exact). */
   isIdle(): boolean {
     const K = this.bins
-    for (let k = 0; k < K; k++) if (this.gains[k]! !== 1 || this.tail[k]! !== 0) return false
+    const S = this.state
+    const g = this.gainsAt
+    const t = this.tailAt
+    for (let k = 0; k < K; k++) if (S[g + k]! !== 1 || S[t + k]! !== 0) return false
     return true
   }
 
@@ -1130,16 +1151,16 @@ class ResidualSuppressor {
    */
   passThrough(e: Float64Array, y: Float64Array, at: number, out: Float64Array, outAt: number): void {
     const H = this.hop
-    const w = this.taper
-    const ef = this.errorFrame
-    const yf = this.echoFrame
-    const overlap = this.overlap
+    const S = this.state // the taper at 0
+    const ef = this.errorFrameAt
+    const yf = this.echoFrameAt
+    const ov = this.overlapAt
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = overlap[i]! + ef[i]! * w[i]! * w[i]!
+      out[outAt + i] = S[ov + i]! + S[ef + i]! * S[i]! * S[i]!
       const v = e[at + i]!
-      overlap[i] = v * w[H + i]! * w[H + i]!
-      ef[i] = v
-      yf[i] = y[at + i]!
+      S[ov + i] = v * S[H + i]! * S[H + i]!
+      S[ef + i] = v
+      S[yf + i] = y[at + i]!
     }
     if (this.nearHangover > 0) this.nearHangover--
     this.residualEnergy = 0
@@ -1154,27 +1175,27 @@ class ResidualSuppressor {
     const H = this.hop
     const K = this.activeBins
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
-    const ef = this.errorFrame
-    const yf = this.echoFrame
-    const w = this.taper
-    const s = this.scratch
-    const t = this.scratchEcho
+    const S = this.state // the taper at 0
+    const ef = this.errorFrameAt
+    const yf = this.echoFrameAt
+    const X = this.work // the windowed frames at 0 and 2H
+    const n = 2 * H
     let hopError = 0
     let hopEcho = 0
     let hopNear = 0
     let cross = this.blockCrossEnergy
     for (let i = 0; i < H; i++) {
-      const wa = w[i]!
-      const wb = w[H + i]!
-      s[i] = ef[i]! * wa
-      t[i] = yf[i]! * wa
+      const wa = S[i]!
+      const wb = S[H + i]!
+      X[i] = S[ef + i]! * wa
+      X[n + i] = S[yf + i]! * wa
       const ev = e[at + i]!
       const yv = y[at + i]!
       const d = near[at + i]!
-      s[H + i] = ev * wb
-      t[H + i] = yv * wb
-      ef[i] = ev
-      yf[i] = yv
+      X[H + i] = ev * wb
+      X[n + H + i] = yv * wb
+      S[ef + i] = ev
+      S[yf + i] = yv
       hopError += ev * ev
       hopEcho += yv * yv
       cross += ev * yv
@@ -1184,39 +1205,39 @@ class ResidualSuppressor {
     this.hopEchoEnergy = hopEcho
     this.hopNearEnergy = hopNear
     this.blockCrossEnergy = cross
-    this.fft.forward(s, this.errorSpectrum)
-    this.fft.forward(t, this.echoSpectrum)
-    const E = this.errorSpectrum
-    const Y = this.echoSpectrum
-    const errorPower = this.errorPower
-    const echoPower = this.echoPower
-    const blockError = this.blockErrorPower
-    const blockEcho = this.blockEchoPower
+    const ea = this.errorSpectrumAt
+    const ya = this.echoSpectrumAt
+    this.fft.forward(this.scratch, X, ea)
+    this.fft.forward(this.scratchEcho, X, ya)
+    const ep0 = this.errorPowerAt
+    const yp0 = this.echoPowerAt
+    const be = this.blockErrorPowerAt
+    const by = this.blockEchoPowerAt
     if (leakAverage > 0) {
-      const errorMeans = this.errorMean
-      const echoMeans = this.echoMean
+      const em = this.errorMeanAt
+      const ym = this.echoMeanAt
       const keep = 1 - leakAverage
       const tiny = TINY
       let pey = 0
       let pyy = 0
       for (let k = 0; k < K; k++) {
         const i = 2 * k
-        const ep = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
-        const yp = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
-        errorPower[k] = ep
-        echoPower[k] = yp
-        blockError[k] = blockError[k]! + ep
-        blockEcho[k] = blockEcho[k]! + yp
-        const eMean = errorMeans[k]!
-        const yMean = echoMeans[k]!
+        const ep = X[ea + i]! * X[ea + i]! + X[ea + i + 1]! * X[ea + i + 1]!
+        const yp = X[ya + i]! * X[ya + i]! + X[ya + i + 1]! * X[ya + i + 1]!
+        X[ep0 + k] = ep
+        X[yp0 + k] = yp
+        S[be + k] = S[be + k]! + ep
+        S[by + k] = S[by + k]! + yp
+        const eMean = S[em + k]!
+        const yMean = S[ym + k]!
         const eh = ep - eMean
         const yh = yp - yMean
         pey += eh * yh
         pyy += yh * yh
         const errorMean = keep * eMean + leakAverage * ep
         const echoMean = keep * yMean + leakAverage * yp
-        errorMeans[k] = errorMean > tiny ? errorMean : 0
-        echoMeans[k] = echoMean > tiny ? echoMean : 0
+        S[em + k] = errorMean > tiny ? errorMean : 0
+        S[ym + k] = echoMean > tiny ? echoMean : 0
       }
       this.leakCross = pey
       this.leakEcho = pyy
@@ -1224,12 +1245,12 @@ class ResidualSuppressor {
     }
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      const ep = E[i]! * E[i]! + E[i + 1]! * E[i + 1]!
-      const yp = Y[i]! * Y[i]! + Y[i + 1]! * Y[i + 1]!
-      errorPower[k] = ep
-      echoPower[k] = yp
-      blockError[k] = blockError[k]! + ep
-      blockEcho[k] = blockEcho[k]! + yp
+      const ep = X[ea + i]! * X[ea + i]! + X[ea + i + 1]! * X[ea + i + 1]!
+      const yp = X[ya + i]! * X[ya + i]! + X[ya + i + 1]! * X[ya + i + 1]!
+      X[ep0 + k] = ep
+      X[yp0 + k] = yp
+      S[be + k] = S[be + k]! + ep
+      S[by + k] = S[by + k]! + yp
     }
   }
 
@@ -1240,14 +1261,16 @@ class ResidualSuppressor {
    */
   private updateCoherence(): void {
     const K = this.activeBins
-    const E = this.errorSpectrum
-    const Y = this.echoSpectrum
-    const echoPower = this.echoPower
-    const crossRe = this.crossRe
-    const crossIm = this.crossIm
-    const echoAverage = this.echoAverage
-    const micAverage = this.micAverage
-    const coherence = this.coherence
+    const X = this.work
+    const S = this.state
+    const E = this.errorSpectrumAt
+    const Y = this.echoSpectrumAt
+    const yp = this.echoPowerAt
+    const cr = this.crossReAt
+    const ci = this.crossImAt
+    const ya = this.echoAverageAt
+    const ma = this.micAverageAt
+    const co = this.coherenceAt
     const add = COHERENCE_AVERAGE
     const keep = 1 - COHERENCE_AVERAGE
     const last = this.bins - 1
@@ -1255,20 +1278,20 @@ class ResidualSuppressor {
     let total = 0
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      const yr = Y[i]!
-      const yi = Y[i + 1]!
-      const dr = E[i]! + yr
-      const di = E[i + 1]! + yi
-      const sr = keep * crossRe[k]! + add * (yr * dr + yi * di)
-      const si = keep * crossIm[k]! + add * (yr * di - yi * dr)
-      const sy = keep * echoAverage[k]! + add * echoPower[k]! + 1e-30 // (the offsets keep denormals out)
-      const sd = keep * micAverage[k]! + add * (dr * dr + di * di) + 1e-30
-      crossRe[k] = sr
-      crossIm[k] = si
-      echoAverage[k] = sy
-      micAverage[k] = sd
+      const yr = X[Y + i]!
+      const yi = X[Y + i + 1]!
+      const dr = X[E + i]! + yr
+      const di = X[E + i + 1]! + yi
+      const sr = keep * S[cr + k]! + add * (yr * dr + yi * di)
+      const si = keep * S[ci + k]! + add * (yr * di - yi * dr)
+      const sy = keep * S[ya + k]! + add * X[yp + k]! + 1e-30 // (the offsets keep denormals out)
+      const sd = keep * S[ma + k]! + add * (dr * dr + di * di) + 1e-30
+      S[cr + k] = sr
+      S[ci + k] = si
+      S[ya + k] = sy
+      S[ma + k] = sd
       const projected = (sr * sr + si * si) / sy // |S_ŷd|²/S_ŷŷ: the mic power Ŷ explains
-      coherence[k] = projected / sd
+      S[co + k] = projected / sd
       const weight = k === 0 || k === last ? 1 : 2
       explained += weight * projected
       total += weight * sd
@@ -1293,24 +1316,27 @@ class ResidualSuppressor {
     const K = this.activeBins
     const n = 2 * H
     const leak2 = this.leak2
-    const E = this.errorSpectrum
-    const Y = this.echoSpectrum
-    const Z = this.outputSpectrum
-    const errorPower = this.errorPower
-    const echoPower = this.echoPower
-    const tail = this.tail
-    const residual = this.residual
-    const smoothedError = this.smoothedError
-    const noise = this.noise
-    const gains = this.gains
+    // The spectra, powers and residual in the work view, the per-bin state in the state array, by region offsets.
+    const X = this.work
+    const S = this.state
+    const E = this.errorSpectrumAt
+    const Y = this.echoSpectrumAt
+    const Z = this.outputSpectrumAt
+    const errorPower = this.errorPowerAt
+    const echoPower = this.echoPowerAt
+    const tail = this.tailAt
+    const residual = this.residualAt
+    const smoothedError = this.smoothedErrorAt
+    const noise = this.noiseAt
+    const gains = this.gainsAt
     // Residual echo per bin; noise floor per bin (minimum of the smoothed error power, rising ~3 dB/s); mic and
     // predicted mic (echo estimate + residual + noise) powers.
     let micSum = 0
     let predictedSum = 0
     let residualSum = 0
     let nearBins = 0
-    const binMicPower = this.binMic
-    const binPredictedPower = this.binPredicted
+    const binMicPower = this.binMicAt
+    const binPredictedPower = this.binPredictedAt
     const tiny = TINY
     const noiseRise = NOISE_RISE
     const binRatioLimit = BIN_RATIO
@@ -1318,20 +1344,20 @@ class ResidualSuppressor {
     if (this.coherenceDue) this.updateCoherence()
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      const yp = echoPower[k]!
-      const r = leak2 * yp + tail[k]!
-      residual[k] = r
-      let smoothed = 0.7 * smoothedError[k]! + 0.3 * errorPower[k]!
+      const yp = X[echoPower + k]!
+      const r = leak2 * yp + S[tail + k]!
+      X[residual + k] = r
+      let smoothed = 0.7 * S[smoothedError + k]! + 0.3 * X[errorPower + k]!
       if (smoothed < tiny) smoothed = 0
-      smoothedError[k] = smoothed
-      const noiseK = noise[k]!
+      S[smoothedError + k] = smoothed
+      const noiseK = S[noise + k]!
       // Digital silence (a packet call's start while the jitter buffer fills, a concealed loss faded out) says nothing
       // about the mic's noise: a floor learnt from it would be 0 for good (it rises by a factor), and the suppressor
       // would then take the mic's own noise for residual echo.
       const floorK = smoothed === 0 ? noiseK : smoothed < noiseK ? smoothed : noiseK * noiseRise
-      noise[k] = floorK
-      const dr = E[i]! + Y[i]!
-      const di = E[i + 1]! + Y[i + 1]!
+      S[noise + k] = floorK
+      const dr = X[E + i]! + X[Y + i]!
+      const di = X[E + i + 1]! + X[Y + i + 1]!
       const weight = k === 0 || k === last ? 1 : 2
       const mic = dr * dr + di * di
       const predicted = yp + r + floorK
@@ -1340,10 +1366,10 @@ class ResidualSuppressor {
       residualSum += weight * r
       // A bin where the mic exceeds everything predicted by 6 dB cannot be echo: two or three summed components
       // reach at most 3–4.8 dB over the sum of their powers.
-      const binRatio = 0.5 * binMicPower[k]! + 0.5 * mic
-      const binPredicted = 0.5 * binPredictedPower[k]! + 0.5 * predicted
-      binMicPower[k] = binRatio > tiny ? binRatio : 0
-      binPredictedPower[k] = binPredicted > tiny ? binPredicted : 0
+      const binRatio = 0.5 * S[binMicPower + k]! + 0.5 * mic
+      const binPredicted = 0.5 * S[binPredictedPower + k]! + 0.5 * predicted
+      S[binMicPower + k] = binRatio > tiny ? binRatio : 0
+      S[binPredictedPower + k] = binPredicted > tiny ? binPredicted : 0
       if (binRatio > binRatioLimit * binPredicted) nearBins++
     }
     this.residualEnergy = residualSum / n // Parseval over the windowed frame ≈ energy of one hop
@@ -1379,20 +1405,20 @@ class ResidualSuppressor {
     this.transparency += (through - this.transparency) * (through > this.transparency ? 1 / TOGGLE_RAMP_HOPS : 0.5)
     if (Math.abs(this.transparency - through) < 1e-3) this.transparency = through
     const transparency = this.transparency
-    const coherence = this.coherence
+    const coherence = this.coherenceAt
     for (let k = 0; k < K; k++) {
       const i = 2 * k
-      const er = E[i]!
-      const ei = E[i + 1]!
-      const yr = Y[i]!
-      const yi = Y[i + 1]!
-      const ep = errorPower[k]!
-      const echo = echoPower[k]!
-      let r = residual[k]!
+      const er = X[E + i]!
+      const ei = X[E + i + 1]!
+      const yr = X[Y + i]!
+      const yi = X[Y + i + 1]!
+      const ep = X[errorPower + k]!
+      const echo = X[echoPower + k]!
+      let r = X[residual + k]!
       // No near talker and echo in this bin: whatever the error holds above the noise is residual echo (this also
       // covers a filter that is still converging or has lost an echo path change).
-      if (nearFree && coherence[k]! > coherentLimit) {
-        const noiseK = noise[k]!
+      if (nearFree && S[coherence + k]! > coherentLimit) {
+        const noiseK = S[noise + k]!
         if (echo + r > noiseK) {
           const excess = ep - noiseK
           // ... unless it clearly exceeds the echo estimate itself there: a (weak) near talker's harmonic.
@@ -1402,10 +1428,10 @@ class ResidualSuppressor {
       let g = 1 - (overestimate * r) / (ep + 1e-20)
       if (g < floor) g = floor
       // Fast attack, slower release (~20 ms) against musical noise.
-      const previous = gains[k]!
+      const previous = S[gains + k]!
       if (g > previous) g = previous + 0.2 * (g - previous)
       if (g > 0.9999) g = 1
-      gains[k] = g
+      S[gains + k] = g
       const gain = 1 - mix * (1 - g)
       // Never louder than the mic in this bin: D = E + Ŷ. No echo path: the mic passes as it is.
       const dr = er + yr
@@ -1423,15 +1449,15 @@ class ResidualSuppressor {
         zr *= c
         zi *= c
       }
-      Z[i] = zr
-      Z[i + 1] = zi
+      X[Z + i] = zr
+      X[Z + i + 1] = zi
     }
     // Above the near band: unit gain, never louder than the mic (as in the band: the mic is empty there).
     for (let i = 2 * K; i < 2 * this.bins; i += 2) {
-      let zr = E[i]!
-      let zi = E[i + 1]!
-      const dr = zr + Y[i]!
-      const di = zi + Y[i + 1]!
+      let zr = X[E + i]!
+      let zi = X[E + i + 1]!
+      const dr = zr + X[Y + i]!
+      const di = zi + X[Y + i + 1]!
       const zp = zr * zr + zi * zi
       const dp = dr * dr + di * di
       if (zp > dp) {
@@ -1439,16 +1465,15 @@ class ResidualSuppressor {
         zr *= c
         zi *= c
       }
-      Z[i] = zr
-      Z[i + 1] = zi
+      X[Z + i] = zr
+      X[Z + i + 1] = zi
     }
-    const s = this.scratch
-    const w = this.taper
-    this.fft.inverse(Z, s)
-    const overlap = this.overlap
+    // The output frame into the work view's first 2H (the error frame's place), the taper at 0 of the state.
+    this.fft.inverse(X, this.scratch, Z)
+    const ov = this.overlapAt
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = overlap[i]! + s[i]! * w[i]!
-      overlap[i] = s[H + i]! * w[H + i]!
+      out[outAt + i] = S[ov + i]! + X[i]! * S[i]!
+      S[ov + i] = X[H + i]! * S[H + i]!
     }
   }
 }
