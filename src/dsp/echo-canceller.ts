@@ -347,6 +347,7 @@ class MdfFilter {
   private readonly nextBackgroundAt: number
   private readonly nextForegroundAt: number
   private readonly nextPowerAt: number
+  private readonly times: Float64Array // [time scratch | foreground time]: one view for the loops
   private readonly timeScratch: Float64Array
   private readonly foregroundTime: Float64Array
   /** Step normalization per bin: Σ_j p_j·|X_j(k)|² (state region farPowerAt). */
@@ -406,8 +407,9 @@ class MdfFilter {
     this.nextBackground = state.subarray(this.nextBackgroundAt, this.nextBackgroundAt + spectrum)
     this.nextForeground = state.subarray(this.nextForegroundAt, this.nextForegroundAt + spectrum)
     this.nextPower = state.subarray(this.nextPowerAt, this.nextPowerAt + this.bins)
-    this.timeScratch = sharedScratch(2 * spectrum, 2 * blockSamples)
-    this.foregroundTime = sharedScratch(2 * spectrum + 2 * blockSamples, 2 * blockSamples)
+    this.times = sharedScratch(2 * spectrum, 4 * blockSamples)
+    this.timeScratch = this.times.subarray(0, 2 * blockSamples)
+    this.foregroundTime = this.times.subarray(2 * blockSamples, 4 * blockSamples)
     this.farPower = state.subarray(this.farPowerAt, this.farPowerAt + this.bins)
     this.partitionState = new Float64Array(3 * partitions)
     this.proportion = this.partitionState.subarray(0, partitions)
@@ -445,8 +447,7 @@ class MdfFilter {
       this.state.byteLength +
       this.farOffsets.byteLength +
       this.spectra.byteLength +
-      this.timeScratch.byteLength +
-      this.foregroundTime.byteLength +
+      this.times.byteLength +
       this.partitionState.byteLength
     )
   }
@@ -509,16 +510,10 @@ class MdfFilter {
 
   /**
    * Shifts in the next block of aligned far samples; computes both paths' echo estimates and a-priori errors, the
-   * step normalization farPower, and the block energies (the fields below).
+   * step normalization farPower, and the block energies (the fields below). blocks (one view, so the loops check one
+   * array): the far block at 0, then B each: the foreground's echo and error, the background's echo and error.
    */
-  filter(
-    farBlock: Float64Array,
-    near: Float32Array,
-    foregroundEcho: Float64Array,
-    foregroundError: Float64Array,
-    backgroundEcho: Float64Array,
-    backgroundError: Float64Array,
-  ): void {
+  filter(blocks: Float64Array, near: Float32Array): void {
     const B = this.blockSamples
     const K = this.bins
     const M = this.partitions
@@ -529,7 +524,7 @@ class MdfFilter {
     const t = this.timeScratch
     let newEnergy = 0
     for (let i = 0; i < B; i++) {
-      const v = farBlock[i]!
+      const v = blocks[i]!
       t[i] = S[xt + i]!
       t[B + i] = v
       S[xt + i] = v
@@ -546,14 +541,14 @@ class MdfFilter {
       // The whole far history in the window is digital silence: both outputs are exactly 0.
       X.fill(0, at0, at0 + 2 * K)
       this.farPower.fill(0)
-      backgroundEcho.fill(0)
-      foregroundEcho.fill(0)
+      blocks.fill(0, 3 * B, 4 * B) // the background's echo
+      blocks.fill(0, B, 2 * B) // the foreground's
       let sdd = 0
       let saturated = false
       for (let i = 0; i < B; i++) {
         const d = near[i]!
-        backgroundError[i] = d
-        foregroundError[i] = d
+        blocks[4 * B + i] = d
+        blocks[2 * B + i] = d
         sdd += d * d
         if (d >= 0.999 || d <= -0.999) saturated = true
       }
@@ -608,10 +603,9 @@ class MdfFilter {
       for (let k = 0; k < A; k++) S[fp + k] = S[np + k]!
     }
     // Overlap-save: the last B samples of each inverse transform are the linear convolution.
-    const tb = this.timeScratch
-    const tf = this.foregroundTime
-    this.fft.inverse(Y, tb, 0)
-    this.fft.inverse(Y, tf, S2)
+    const T = this.times // the background's at 0, the foreground's at 2B
+    this.fft.inverse(Y, this.timeScratch, 0)
+    this.fft.inverse(Y, this.foregroundTime, S2)
     // Both paths' outputs and the block energies: mic, foreground error (the output path), background error and
     // echo, their difference; and whether the mic clips.
     let sdd = 0
@@ -622,14 +616,14 @@ class MdfFilter {
     let saturated = false
     for (let i = 0; i < B; i++) {
       const d = near[i]!
-      const yb = tb[B + i]!
-      const yf = tf[B + i]!
+      const yb = T[B + i]!
+      const yf = T[3 * B + i]!
       const eb = d - yb
       const ef = d - yf
-      backgroundEcho[i] = yb
-      backgroundError[i] = eb
-      foregroundEcho[i] = yf
-      foregroundError[i] = ef
+      blocks[3 * B + i] = yb
+      blocks[4 * B + i] = eb
+      blocks[B + i] = yf
+      blocks[2 * B + i] = ef
       sdd += d * d
       sff += ef * ef
       see += eb * eb
@@ -1026,6 +1020,8 @@ class ResidualSuppressor {
   /** Σ |E|² and Σ |Ŷ|² per bin over the hops of the current block (the MDF's step control), reset by startBlock(). */
   readonly blockErrorPower: Float32Array
   readonly blockEchoPower: Float32Array
+  /** Both as one view: Σ|E|² at 0, Σ|Ŷ|² at bins (the MDF's step loop reads one array). */
+  readonly blockPowers: Float32Array
   private readonly blockErrorPowerAt: number
   private readonly blockEchoPowerAt: number
   /** Energies of the last analyzed hop: Σe², Σŷ², Σd² (mic); and Σe·ŷ over the block so far. */
@@ -1083,6 +1079,7 @@ class ResidualSuppressor {
     this.tail = state.subarray(this.tailAt, this.tailAt + K)
     this.blockErrorPower = state.subarray(this.blockErrorPowerAt, this.blockErrorPowerAt + K)
     this.blockEchoPower = state.subarray(this.blockEchoPowerAt, this.blockEchoPowerAt + K)
+    this.blockPowers = state.subarray(this.blockErrorPowerAt, this.blockEchoPowerAt + K)
     // Scratch within one hop (analyze() to synthesize()), in the thread's shared scratch over the MdfFilter's, which
     // is free from the end of filter() to the gradient that follows the suppressor's hops: frames, spectra, then the
     // per-hop powers and residual (written for the active bins before they are read), within the MdfFilter's part.
@@ -1147,31 +1144,33 @@ class ResidualSuppressor {
 
   /**
    * The hop at unit gain without transforms: the sqrt-Hann analysis and synthesis windows multiply to a Hann that sums
-   * to 1 at hop H, so the output is the previous hop's e and the overlap keeps this hop's share.
+   * to 1 at hop H, so the output is the previous hop's e and the overlap keeps this hop's share. e, ŷ and the output
+   * are H samples at eAt, yAt and outAt of blocks (the caller's block buffers, one view).
    */
-  passThrough(e: Float64Array, y: Float64Array, at: number, out: Float64Array, outAt: number): void {
+  passThrough(blocks: Float64Array, eAt: number, yAt: number, outAt: number): void {
     const H = this.hop
     const S = this.state // the taper at 0
     const ef = this.errorFrameAt
     const yf = this.echoFrameAt
     const ov = this.overlapAt
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = S[ov + i]! + S[ef + i]! * S[i]! * S[i]!
-      const v = e[at + i]!
+      blocks[outAt + i] = S[ov + i]! + S[ef + i]! * S[i]! * S[i]!
+      const v = blocks[eAt + i]!
       S[ov + i] = v * S[H + i]! * S[H + i]!
       S[ef + i] = v
-      S[yf + i] = y[at + i]!
+      S[yf + i] = blocks[yAt + i]!
     }
     if (this.nearHangover > 0) this.nearHangover--
     this.residualEnergy = 0
   }
 
   /**
-   * One hop of e and ŷ samples [at, at + H): shifts them into the frames, computes spectra, powers and the hop's
+   * One hop of e and ŷ (H samples at eAt and yAt of blocks) and of the mic (near[at …]): shifts them into the
+   * frames, computes spectra, powers and the hop's
    * energies (near: the mic, for the metrics), adds the powers to the block sums and, when leakAverage > 0, runs the
    * leak regression's per-bin part with that averaging rate.
    */
-  analyze(e: Float64Array, y: Float64Array, near: Float32Array, at: number, leakAverage: number): void {
+  analyze(blocks: Float64Array, eAt: number, yAt: number, near: Float32Array, at: number, leakAverage: number): void {
     const H = this.hop
     const K = this.activeBins
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
@@ -1189,8 +1188,8 @@ class ResidualSuppressor {
       const wb = S[H + i]!
       X[i] = S[ef + i]! * wa
       X[n + i] = S[yf + i]! * wa
-      const ev = e[at + i]!
-      const yv = y[at + i]!
+      const ev = blocks[eAt + i]!
+      const yv = blocks[yAt + i]!
       const d = near[at + i]!
       X[H + i] = ev * wb
       X[n + H + i] = yv * wb
@@ -1300,7 +1299,7 @@ class ResidualSuppressor {
   }
 
   /**
-   * Gains for the analyzed hop and H output samples to out[outAt …]. leak2 (a field, set by the caller: doubles passed
+   * Gains for the analyzed hop and H output samples to blocks[outAt …]. leak2 (a field, set by the caller: doubles passed
    * as arguments would be boxed) scales |Ŷ|² into the residual echo; strength 0–1 sets β and the floor; enabled ramps
    * the suppression in or out.
    */
@@ -1309,7 +1308,7 @@ class ResidualSuppressor {
     enabled: boolean,
     echoDominant: boolean,
     converged: boolean,
-    out: Float64Array,
+    blocks: Float64Array,
     outAt: number,
   ): void {
     const H = this.hop
@@ -1472,7 +1471,7 @@ class ResidualSuppressor {
     this.fft.inverse(X, this.scratch, Z)
     const ov = this.overlapAt
     for (let i = 0; i < H; i++) {
-      out[outAt + i] = S[ov + i]! + X[i]! * S[i]!
+      blocks[outAt + i] = S[ov + i]! + X[i]! * S[i]!
       S[ov + i] = X[H + i]! * S[H + i]!
     }
   }
@@ -1521,6 +1520,11 @@ export class EchoCanceller {
   /** Aligned far block, and for NLMS / history rebuilds a window of taps − 1 + B (or (M+1)·B). */
   private farBlock!: Float64Array
   private farWindow = new Float64Array(0)
+  /**
+   * The block buffers below as one view (the loops check one array): the aligned far block at 0, then B each: the
+   * output path's (foreground's) echo estimate and error, the background's, and the suppressor's output.
+   */
+  private blocks!: Float64Array
   /** Output-path echo estimate and error (foreground), and the background's, of the current block. */
   private echoBlock!: Float64Array
   private errorBlock!: Float64Array
@@ -1533,6 +1537,8 @@ export class EchoCanceller {
   /** Tail (reverberation beyond the filter) per MDF bin, and the last partition's output power of the last block. */
   private tail!: Float32Array
   private lastPartitionPower!: Float32Array
+  /** Both, as one array (tail at 0, the last partition's power at bins): what updateTail()'s loop reads. */
+  private tailState!: Float32Array
   /** Time-domain taps scratch for shifts and hand-overs. */
   private tapScratch = new Float32Array(0)
   /** Suppressor output of the current block. */
@@ -1676,17 +1682,19 @@ export class EchoCanceller {
     this.nearBlock = new Float32Array(B)
     // Blocks that live within one processBlock(), in the thread's shared scratch after the MDF's (scratch.ts).
     const at = mdfScratchDoubles(B)
-    this.farBlock = sharedScratch(at, B)
-    this.echoBlock = sharedScratch(at + B, B)
-    this.errorBlock = sharedScratch(at + 2 * B, B)
-    this.backgroundEcho = sharedScratch(at + 3 * B, B)
-    this.backgroundError = sharedScratch(at + 4 * B, B)
-    this.outputBlock = sharedScratch(at + 5 * B, B)
+    this.blocks = sharedScratch(at, 6 * B)
+    this.farBlock = this.blocks.subarray(0, B)
+    this.echoBlock = this.blocks.subarray(B, 2 * B)
+    this.errorBlock = this.blocks.subarray(2 * B, 3 * B)
+    this.backgroundEcho = this.blocks.subarray(3 * B, 4 * B)
+    this.backgroundError = this.blocks.subarray(4 * B, 5 * B)
+    this.outputBlock = this.blocks.subarray(5 * B, 6 * B)
     this.crossfade = new Float32Array(B)
     for (let i = 0; i < B; i++) this.crossfade[i] = 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / B)
     this.step = new Float32Array(this.bins)
-    this.tail = new Float32Array(this.bins)
-    this.lastPartitionPower = new Float32Array(this.bins)
+    this.tailState = new Float32Array(2 * this.bins)
+    this.tail = this.tailState.subarray(0, this.bins)
+    this.lastPartitionPower = this.tailState.subarray(this.bins, 2 * this.bins)
     this.tapScratch = new Float32Array(0)
     this.farRing = new Int16Array(0)
     this.sampleCount = 0
@@ -1893,7 +1901,9 @@ export class EchoCanceller {
     const outMask = this.outMask
     const outWrite = this.outWrite
     let outRead = this.outRead
-    for (let i = 0; i < length; i++) out[i] = outRead < outWrite ? outRing[outRead++ & outMask]! : 0
+    const ready = Math.max(0, Math.min(length, outWrite - outRead))
+    for (let i = 0; i < ready; i++) out[i] = outRing[outRead++ & outMask]!
+    for (let i = ready; i < length; i++) out[i] = 0
     this.outRead = outRead
     this.updateFrameMetrics()
   }
@@ -2006,7 +2016,7 @@ export class EchoCanceller {
     const mdf = this.mdf
     if (mdf) {
       this.readAligned(blockStart, B, this.farBlock, 0)
-      mdf.filter(this.farBlock, near, y, e, yb, eb)
+      mdf.filter(this.blocks, near)
       sdd = mdf.nearEnergy
       sff = mdf.errorEnergy
       see = mdf.backgroundErrorEnergy
@@ -2081,7 +2091,7 @@ export class EchoCanceller {
     if (!idle && postFilter && strength > 0 && this.echoPath !== 'none') this.frameTouchedBlocks++
     for (let hop = 0; hop < B; hop += H) {
       if (idle) {
-        suppressor.passThrough(e, y, hop, this.outputBlock, hop)
+        suppressor.passThrough(this.blocks, 2 * B + hop, B + hop, 5 * B + hop)
         let sd = 0
         for (let i = hop; i < hop + H; i++) sd += near[i]! * near[i]!
         this.frameMic += this.previousMicEnergy
@@ -2090,7 +2100,7 @@ export class EchoCanceller {
       }
       // The leak regression would read a near talker's power swings as echo leakage: hold it in double talk.
       const leakUpdate = suppressor.nearHangover === 0
-      suppressor.analyze(e, y, near, hop, leakUpdate ? leakAverage : 0)
+      suppressor.analyze(this.blocks, 2 * B + hop, B + hop, near, hop, leakUpdate ? leakAverage : 0)
       const hopEcho = suppressor.hopEchoEnergy
       syf += hopEcho
       if (leakUpdate) this.updateLeak()
@@ -2098,7 +2108,7 @@ export class EchoCanceller {
       // The coherence decides the echo path until the filter is trusted; then it is only reported (every 4th hop).
       this.hopCount++
       suppressor.coherenceDue = !this.trusted || (this.hopCount & 3) === 0
-      suppressor.synthesize(strength, postFilter, echoDominant, this.trusted, this.outputBlock, hop)
+      suppressor.synthesize(strength, postFilter, echoDominant, this.trusted, this.blocks, 5 * B + hop)
       if (sxx > FAR_SILENT_POWER * B) this.echoCoherence += 0.05 * (suppressor.explained - this.echoCoherence)
       this.frameResidual += suppressor.residualEnergy
       this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
@@ -2256,9 +2266,11 @@ export class EchoCanceller {
     const sey = this.blockCross
     const K = mdf.activeBins
     const step = this.step
-    const power = mdf.farPower
+    // The far power in the MDF's state array (at fp), the suppressor's block powers in one view.
+    const X = mdf.state
+    const fp = mdf.farPowerAt
     let meanPower = 0
-    for (let k = 0; k < K; k++) meanPower += power[k]!
+    for (let k = 0; k < K; k++) meanPower += X[fp + k]!
     meanPower /= K
     const floor = 1e-3 * meanPower + 1e-10
     if (!this.adapted) {
@@ -2269,7 +2281,7 @@ export class EchoCanceller {
       )
       this.sumAdapt += rate
       if (this.sumAdapt > mdf.partitions && this.leak > 0.03) this.adapted = true
-      for (let k = 0; k < K; k++) step[k] = rate / (power[k]! + floor)
+      for (let k = 0; k < K; k++) step[k] = rate / (X[fp + k]! + floor)
       return
     }
     // Residual-to-error ratio: leak·Σŷ² / Σe², at least the correlation of e with ŷ, at most 0.5.
@@ -2282,15 +2294,16 @@ export class EchoCanceller {
     const minStep = this.suppressor.nearHangover === 0 ? BACKGROUND_MIN_STEP : 0
     const stepLimit = this.echoPath === 'none' ? NO_ECHO_STEP : STEP_MAX
     // Per-bin powers of the output path over this block, from the suppressor's bins (MDF bin k ↔ bin k/2).
-    const Ep = this.suppressor.blockErrorPower
-    const Yp = this.suppressor.blockEchoPower
+    const P = this.suppressor.blockPowers
+    const yp = this.suppressor.bins // Σ|Ŷ|² in P
+    const leak = this.leak
     for (let k = 0; k < K; k++) {
-      const ep = Ep[k >> 1]! + 1e-20
-      let r = this.leak * Yp[k >> 1]!
+      const ep = P[k >> 1]! + 1e-20
+      let r = leak * P[yp + (k >> 1)]!
       if (r > 0.5 * ep) r = 0.5 * ep
       // (Math.max, not a conditional assignment: a phi of a computed and a loaded number makes V8 box the doubles)
       const mu = Math.max(Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep), minStep)
-      step[k] = Math.min(mu, stepLimit) / (power[k]! + floor)
+      step[k] = Math.min(mu, stepLimit) / (X[fp + k]! + floor)
     }
   }
 
@@ -2331,32 +2344,33 @@ export class EchoCanceller {
     // Far end silent over the whole window and the tail gone: it stays 0 (the suppressor's copy is already 0).
     if (this.tailIsZero && mdf.isSilent) return
     const rho = this.tailDecay
-    const X = mdf.farSpectraArray
-    const xa = mdf.oldestFarAt
-    const W = mdf.foreground
-    const wa = (M - 1) * 2 * K
+    // The MDF's state array: the oldest far spectrum and the foreground's last partition, by offset.
+    const X = mdf.state
+    const xa = mdf.farSpectraAt + mdf.oldestFarAt
+    const wa = mdf.foregroundAt + (M - 1) * 2 * K
     // Partition M at block m is partition M−1 of block m−1, one decay step down: T(m) = ρ·(T(m−1) + P_{M−1}(m−1)).
-    const tails = this.tail
-    const lastPower = this.lastPartitionPower
+    // (The tail at 0 of tailState, the last partition's power at K.)
+    const T = this.tailState
+    const A = mdf.activeBins
     let zero = true
-    for (let k = 0; k < mdf.activeBins; k++) {
+    for (let k = 0; k < A; k++) {
       const xr = X[xa + 2 * k]!
       const xi = X[xa + 2 * k + 1]!
-      const wr = W[wa + 2 * k]!
-      const wi = W[wa + 2 * k + 1]!
+      const wr = X[wa + 2 * k]!
+      const wi = X[wa + 2 * k + 1]!
       const yr = xr * wr - xi * wi
       const yi = xr * wi + xi * wr
-      const tail = rho * (tails[k]! + lastPower[k]!)
+      const tail = rho * (T[k]! + T[K + k]!)
       const kept = tail > TAIL_FLOOR ? tail : 0 // decays in far silence: gone once ~60 dB under any mic noise
-      tails[k] = kept
+      T[k] = kept
       const power = yr * yr + yi * yi
-      lastPower[k] = power
+      T[K + k] = power
       if (kept !== 0 || power !== 0) zero = false
     }
     this.tailIsZero = zero
     // 2B-point rectangular powers → the suppressor's B-point sqrt-Hann frames: ×(B/2)/(2B) = ¼; bin k ↔ 2k.
     const S = this.suppressor.bins
-    for (let k = 0; k < S; k++) target[k] = 0.25 * tails[2 * k]!
+    for (let k = 0; k < S; k++) target[k] = 0.25 * T[2 * k]!
   }
 
   private updateFrameMetrics(): void {
