@@ -429,7 +429,7 @@ export class Pipeline {
     m.networkOutcome = outcome
     m.inputLevelDb = powerToDb(meanSquare(this.near, 0, n))
     let t1 = this.clock()
-    this.recordStage('network', t1 - t0)
+    const networkMs = t1 - t0
 
     // 2. Far-end reference for this frame (silence when none is queued).
     if (this.farQueue.read(this.far, 0) !== 'ok') this.far.fill(0)
@@ -443,7 +443,7 @@ export class Pipeline {
       current = this.stage
     }
     t1 = this.clock()
-    this.recordStage('echo', this.config.echoCancellationEnabled ? t1 - t0 : 0)
+    const echoMs = this.config.echoCancellationEnabled ? t1 - t0 : 0
 
     // 4. Noise reduction (in place on the stage buffer, or near → stage).
     t0 = t1
@@ -455,7 +455,7 @@ export class Pipeline {
       current = this.stage
     }
     t1 = this.clock()
-    this.recordStage('noise', this.config.noiseReductionEnabled ? t1 - t0 : 0)
+    const noiseMs = this.config.noiseReductionEnabled ? t1 - t0 : 0
 
     // 5. Guard, framing buffer, caller's output.
     t0 = t1
@@ -474,7 +474,7 @@ export class Pipeline {
     if (out.length >= n) out.set(n === current.length ? current : current.subarray(0, n))
     else for (let i = 0; i < out.length; i++) out[i] = current[i]!
     m.outputLevelDb = powerToDb(sum / n)
-    this.recordStage('framing', this.clock() - t0)
+    this.recordStages(networkMs, echoMs, noiseMs, this.clock() - t0)
 
     m.frameIndex++
     this.updateLatency()
@@ -534,12 +534,28 @@ export class Pipeline {
     for (const key of Object.keys(m.stageUs) as StageName[]) m.stageUs[key] = m.stageMeanUs[key] = 0
   }
 
-  private recordStage(stage: StageName, elapsedMs: number): void {
-    const us = elapsedMs * 1000
-    this.metrics.stageUs[stage] = us
-    // Exponential mean over ~100 frames (2 s at 20 ms).
+  /**
+   * The stages' times of this tick (ms) into the metrics, µs, and their exponential means over ~100 frames (2 s at
+   * 20 ms). Each field by its name: a store through a variable key boxed every double (a heap number per frame).
+   */
+  private recordStages(networkMs: number, echoMs: number, noiseMs: number, framingMs: number): void {
+    const now = this.metrics.stageUs
     const mean = this.metrics.stageMeanUs
-    mean[stage] = this.metrics.frameIndex === 0 ? us : mean[stage] + 0.01 * (us - mean[stage])
+    now.network = 1000 * networkMs
+    now.echo = 1000 * echoMs
+    now.noise = 1000 * noiseMs
+    now.framing = 1000 * framingMs
+    if (this.metrics.frameIndex === 0) {
+      mean.network = now.network
+      mean.echo = now.echo
+      mean.noise = now.noise
+      mean.framing = now.framing
+      return
+    }
+    mean.network += 0.01 * (now.network - mean.network)
+    mean.echo += 0.01 * (now.echo - mean.echo)
+    mean.noise += 0.01 * (now.noise - mean.noise)
+    mean.framing += 0.01 * (now.framing - mean.framing)
   }
 
   private applyPending(): void {
