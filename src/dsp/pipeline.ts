@@ -22,17 +22,18 @@
  * tick() allocates nothing; non-finite audio never leaves a stage (each stage sanitises, and the pipeline zeroes a
  * frame that is still not finite and counts it).
  *
- * With a packet (G.711) near end the echo canceller works below the resampler's 4.6 kHz stopband edge only
- * (nearBandwidthHz: the mic carries nothing above it), ~13 µs less per frame; PCM sources (WAV, live mic) stay full
- * band. (An earlier attempt looked as if it broke the noise reducer on the demo call: the full-band canceller had in
- * fact been eating the caller's noise for a second after each far-end sentence, fixed since.)
- * Buffers: the service's input and output buffers hold audioBufferDurationMs of 16-bit PCM (as the service's own), the
- * near/far source queues 100 ms of Float32.
+ * With a packet (G.711) near end the echo canceller and the noise reducer work below the resampler's 4.6 kHz
+ * stopband edge only (nearBandwidthHz / bandwidthHz: the mic carries nothing above it), ~15 µs less per frame; PCM
+ * sources (WAV, live mic) stay full band. The noise reducer learns the noise only from frames the echo suppressor
+ * left untouched (its gains come and go with the far end). Buffers: the service's input and output buffers hold
+ * audioBufferDurationMs of 16-bit PCM (as the service's own; the output at 8 kHz, as the call carries it), the near
+ * source queue 100 ms of Float32, the far queue 100 ms of 16-bit PCM.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
- * path): ~108 µs; of it AEC ~59 (full band: ~72), NR ~22, network ~6. State ≈ 232 KiB (stateBytes, each buffer counted
- * once, fft.js tables included): AEC 82, buffers 34, jitter buffer 31, NR 22, queues 15, PLC 12, frames 7,
- * resamplers 5, and 23 shared between stages (the 14 KiB scratch area of scratch.ts, one real-FFT scratch, the
- * 256-point fft.js tables of the PLC and NR).
+ * path): ~102–107 µs (~190× real time); of it AEC ~58 (band-limited; ~73 full band), NR ~15, network ~5, the
+ * output path's resampling and G.711 ~8, framing ~2. State 198 632 bytes (stateBytes, each buffer counted once,
+ * fft.js tables included; KiB): AEC 71 (filter 28, delay estimator 17, far history 16, FFTs 8, suppressor 7, FIFO 2),
+ * NR 30, the service's buffers 24 (input 16 at 16 kHz, output 8 at 8 kHz), jitter buffer 18, the thread's shared
+ * scratch 14, source queues 11, PLC 6, resamplers 4, frames 4.
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'
