@@ -113,7 +113,7 @@
 import { DelayEstimator } from './delay-estimator'
 import { sharedScratch, sharedScratch32 } from './scratch'
 import { RealFft } from './spectrum'
-import { gcd } from './units'
+import { bandBins, checkBandwidth, gcd } from './units'
 
 export type EchoEngine = 'mdf' | 'nlms'
 export type EchoState = 'idle' | 'converging' | 'converged' | 'diverged'
@@ -297,10 +297,7 @@ function validate(config: EchoCancellerConfig): void {
   if (!(maxBulkDelayMs >= 10 && maxBulkDelayMs <= 1000)) {
     throw new RangeError(`maxBulkDelayMs: ${maxBulkDelayMs} is outside 10–1000`)
   }
-  const { nearBandwidthHz } = config
-  if (!(nearBandwidthHz === 0 || (nearBandwidthHz >= 1000 && nearBandwidthHz <= sampleRateHz / 2))) {
-    throw new RangeError(`nearBandwidthHz: ${nearBandwidthHz} is not 0 (full band) or 1000–${sampleRateHz / 2}`)
-  }
+  checkBandwidth('nearBandwidthHz', config.nearBandwidthHz, sampleRateHz)
 }
 
 /**
@@ -1766,8 +1763,7 @@ export class EchoCanceller {
   private applyNearBand(): void {
     const { nearBandwidthHz, sampleRateHz } = this.config
     const K = this.bins
-    const active =
-      nearBandwidthHz > 0 && this.mdf ? Math.min(K, Math.ceil((nearBandwidthHz * 2 * (K - 1)) / sampleRateHz) + 1) : K
+    const active = this.mdf ? bandBins(nearBandwidthHz, 2 * (K - 1), sampleRateHz) : K
     this.mdf?.setActiveBins(active)
     this.tail.fill(0, active)
     this.lastPartitionPower.fill(0, active)

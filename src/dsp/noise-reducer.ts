@@ -75,10 +75,8 @@
  */
 import { sharedScratch } from './scratch'
 import { RealFft } from './spectrum'
-import { fastExp, fastLn, VoiceActivityDetector } from './vad'
-
-// (defined beside the VAD, which uses them too; exported here as before)
-export { fastExp, fastLn }
+import { bandBins, checkBandwidth, fastExp, fastLn } from './units'
+import { VoiceActivityDetector } from './vad'
 
 export type NoiseReducerEngine = 'gate' | 'subtract'
 export type NoiseReducerMode = 'stationary' | 'nonstationary'
@@ -353,9 +351,7 @@ export class NoiseReducer {
 
   /** activeBins for bandwidthHz: ceil(bandwidthHz·fftSize/sampleRateHz) + 1, at most all bins. */
   private bandBins(): number {
-    const { bandwidthHz, sampleRateHz } = this.config
-    const bins = this.bins
-    return bandwidthHz > 0 ? Math.min(bins, Math.ceil((bandwidthHz * this.fftSize) / sampleRateHz) + 1) : bins
+    return bandBins(this.config.bandwidthHz, this.fftSize, this.config.sampleRateHz)
   }
 
   /**
@@ -1045,9 +1041,7 @@ function validate(config: NoiseReducerConfig): void {
   if (!(strength >= 0 && strength <= 1)) throw new RangeError(`strength: ${strength} is outside 0–1`)
   if (mode !== 'stationary' && mode !== 'nonstationary')
     throw new RangeError(`mode: ${String(mode)} is not 'stationary' or 'nonstationary'`)
-  const { bandwidthHz } = config
-  if (!(bandwidthHz === 0 || (bandwidthHz >= 1000 && bandwidthHz <= sampleRateHz / 2)))
-    throw new RangeError(`bandwidthHz: ${bandwidthHz} is not 0 (full band) or 1000–${sampleRateHz / 2}`)
+  checkBandwidth('bandwidthHz', config.bandwidthHz, sampleRateHz)
 }
 
 /** A sample as the DSP takes it: non-finite → 0, clamped to [−1, 1] (finite in-range values pass unchanged). */

@@ -259,6 +259,12 @@ export class Pipeline {
   private get nearBandwidthHz(): number {
     return this.hasPacketSource ? PACKET_NEAR_BANDWIDTH_HZ : 0
   }
+  /** The echo canceller and the noise reducer work within the near end's band (a cold path). */
+  private applyNearBand(): void {
+    this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz })
+    this.noise.configure({ bandwidthHz: this.nearBandwidthHz })
+  }
+
   /** Set by healthReasons (UI rate): the echo filter's last eighth holds over −30 dB of its energy (echo past it). */
   private echoTailCut = false
   /** The echo filter's response, for that check (grown on demand). */
@@ -342,8 +348,7 @@ export class Pipeline {
   pushPacket(payload: Uint8Array, seq: number, rtpTimestamp: number, arrivalMs: number, ssrc = -1): void {
     if (!this.hasPacketSource) {
       this.hasPacketSource = true
-      this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz }) // once per call (a cold path)
-      this.noise.configure({ bandwidthHz: this.nearBandwidthHz })
+      this.applyNearBand() // once per call (a cold path)
     }
     this.receiver.push(payload, seq, rtpTimestamp, arrivalMs, ssrc)
   }
@@ -472,7 +477,8 @@ export class Pipeline {
       sum = 0
     }
     this.inputBuffer.write(current, nowMs)
-    if (out.length >= n) out.set(n === current.length ? current : current.subarray(0, n))
+    if (out.length >= n)
+      out.set(current) // current is one frame (near or stage)
     else for (let i = 0; i < out.length; i++) out[i] = current[i]!
     m.outputLevelDb = powerToDb(sum / n)
     this.recordStages(networkMs, echoMs, noiseMs, this.clock() - t0)
@@ -527,8 +533,7 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
-    this.echo.configure({ nearBandwidthHz: this.nearBandwidthHz })
-    this.noise.configure({ bandwidthHz: this.nearBandwidthHz })
+    this.applyNearBand()
     const m = this.metrics
     m.frameIndex = 0
     m.nonFiniteFrames = 0
@@ -637,9 +642,9 @@ export class Pipeline {
       mode: c.noiseReductionMode,
       bandwidthHz: this.nearBandwidthHz,
     })
-    const buffer = (capacityMs: number, sampleFormat: FrameSampleFormat) =>
+    const buffer = (capacityMs: number, sampleFormat: FrameSampleFormat, sampleRateHz = SAMPLE_RATE_16K) =>
       new FrameBuffer({
-        sampleRateHz: SAMPLE_RATE_16K,
+        sampleRateHz,
         frameMs: c.audioChunkDurationMs,
         capacityMs,
         clock: () => 0,
@@ -651,13 +656,7 @@ export class Pipeline {
     // 16 bits: the same values, half the memory).
     const queueMs = Math.max(SOURCE_QUEUE_MS, 2 * c.audioChunkDurationMs)
     this.inputBuffer = buffer(c.audioBufferDurationMs, 'int16')
-    this.outputBuffer = new FrameBuffer({
-      sampleRateHz: SAMPLE_RATE_8K,
-      frameMs: c.audioChunkDurationMs,
-      capacityMs: c.audioBufferDurationMs,
-      clock: () => 0,
-      sampleFormat: 'int16',
-    })
+    this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16', SAMPLE_RATE_8K)
     this.nearQueue = buffer(queueMs, 'float32')
     this.farQueue = buffer(queueMs, 'int16')
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })

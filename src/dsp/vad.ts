@@ -22,12 +22,13 @@
  * `process(frame)` windows (Hann) and transforms the frame itself (fft.js); `processPowerSpectrum(power)` takes a
  * power spectrum the caller has already computed (the noise reducer's), with bins of sampleRateHz / fftSize; such a
  * caller passes `analysis: false` and the VAD holds no FFT scratch.
- * The logarithms are fastLn() (defined here with fastExp(), which the noise reducer uses too; |error| < 2e-6, i.e.
- * 1e-5 dB: V8 calls Math.log/log10 out of line, 0.2 µs of a 1.4 µs frame). Nothing allocates after construction.
+ * The logarithms are units.ts's fastLn() (|error| < 2e-6, i.e. 1e-5 dB: V8 calls Math.log/log10 out of line, 0.2 µs
+ * of a 1.4 µs frame). Nothing allocates after construction.
  * Limits: babble (many talkers) reads as speech; a noise whose level keeps rising faster than the 2 s minimum window
  * reads as speech until it settles.
  */
 import FFT from 'fft.js'
+import { fastLn } from './units'
 
 export interface VoiceActivityDetectorConfig {
   sampleRateHz: number
@@ -64,41 +65,6 @@ const HANGOVER_MS = 160
 const POWER_EPSILON = 1e-20
 /** 10/ln(10): natural log of a power ratio → dB. */
 const LN_TO_DB = 10 / Math.LN10
-
-// Fast ln and exp for per-bin and per-band statistics (the noise reducer's and this VAD's; about 2.5× faster than
-// Math.log/Math.exp, which V8 calls out of line): the exponent is read
-// from the bits of the double, the mantissa's log and 2^fraction are polynomials (|error| < 2e-6 and < 1e-5 relative).
-const bitsScratch = new Float64Array(1)
-const bitsWords = new Uint32Array(bitsScratch.buffer)
-bitsScratch[0] = 1
-const HIGH_WORD = bitsWords[1] === 0x3ff00000 ? 1 : 0 // the word holding sign and exponent (endianness)
-/** 2^(i − 1023) and 2^(1023 − i), i = 0…2047. */
-const POW2 = new Float64Array(2048)
-const INVERSE_POW2 = new Float64Array(2048)
-for (let i = 0; i < 2048; i++) {
-  POW2[i] = 2 ** (i - 1023)
-  INVERSE_POW2[i] = 2 ** (1023 - i)
-}
-
-/** ln(x) for finite x ≥ 1e-300 (normal doubles); |error| < 2e-6. */
-export function fastLn(x: number): number {
-  bitsScratch[0] = x
-  const exponent = bitsWords[HIGH_WORD]! >>> 20 // biased; x > 0 so the sign bit is 0
-  const t = x * INVERSE_POW2[exponent]! - 1 // mantissa − 1, in [0, 1)
-  // log2(1 + t), a degree-6 fit on [0, 1)
-  const log2 = t * (1.4425449 + t * (-0.7181452 + t * (0.4575485 + t * (-0.2779042 + t * (0.121797 - t * 0.0258411)))))
-  return (exponent - 1023 + log2) * Math.LN2
-}
-
-/** e^y, y clamped to ±690; relative error < 1e-5. */
-export function fastExp(y: number): number {
-  let v = y * Math.LOG2E
-  v = v < -995 ? -995 : v > 995 ? 995 : v
-  const n = Math.floor(v)
-  const f = v - n // 2^f on [0, 1), degree-6 Taylor-like fit
-  const p = 1 + f * (0.6931472 + f * (0.2402265 + f * (0.0555041 + f * (0.0096181 + f * (0.0013334 + f * 0.000154)))))
-  return p * POW2[n + 1023]!
-}
 
 export class VoiceActivityDetector {
   readonly sampleRateHz: number

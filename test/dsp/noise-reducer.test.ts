@@ -1,15 +1,10 @@
 import fc from 'fast-check'
 import FFT from 'fft.js'
 import { describe, expect, it } from 'vitest'
-import {
-  fastExp,
-  fastLn,
-  NoiseReducer,
-  type NoiseReducerConfig,
-  type NoiseReducerEngine,
-} from '../../src/dsp/noise-reducer'
+import { NoiseReducer, type NoiseReducerConfig, type NoiseReducerEngine } from '../../src/dsp/noise-reducer'
 import { Random } from '../../src/dsp/random'
 import { Resampler } from '../../src/dsp/resampler'
+import { fastExp, fastLn } from '../../src/dsp/units'
 import { activeFrames, lsdDb, sdrDb, snrDb } from '../helpers/metrics'
 import { NOISE_KINDS, noiseScene, type NoiseScene } from '../helpers/scenes'
 import { alignmentLag, energy, hasNonFinite, tone, toneLevelDb, whiteNoise } from '../helpers/signals'
