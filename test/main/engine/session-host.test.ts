@@ -116,7 +116,8 @@ describe('SessionHost (a real worker thread)', () => {
     const host = await openHost()
     const tap = collect(host)
     await host.call('openCapture', { source: { kind: 'demo' } })
-    await host.call('setSpeed', { speed: 'max' })
+    // In real time: at 'max' the 10 s demo replays in ~0.3 s, and the second configure could land after its end.
+    await host.call('setSpeed', { speed: 'realtime' })
     const ended = tap.ended()
     await host.call('play')
     await tap.until((b) => b.fromFrame + b.frameCount > 100)
