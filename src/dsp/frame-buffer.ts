@@ -343,10 +343,22 @@ function copyFloat(out: Float32Array, at: number, source: Float32Array, from: nu
  */
 function floatToInt16(out: Int16Array, at: number, source: Float32Array, from: number, count: number): number {
   let check = 0
-  for (let i = 0; i < count; i++) {
+  let i = 0
+  for (; i + 3 < count; i += 4) {
+    const a = source[from + i]! * INT16_SCALE
+    const b = source[from + i + 1]! * INT16_SCALE
+    const c = source[from + i + 2]! * INT16_SCALE
+    const d = source[from + i + 3]! * INT16_SCALE
+    check += a - a + (b - b) + (c - c + (d - d)) // one add in the loop-carried chain per four samples
+    out[at + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5 // NaN falls through: stored as 0
+    out[at + i + 1] = (b > 32767 ? 32767 : b < -32768 ? -32768 : b) + 65536.5
+    out[at + i + 2] = (c > 32767 ? 32767 : c < -32768 ? -32768 : c) + 65536.5
+    out[at + i + 3] = (d > 32767 ? 32767 : d < -32768 ? -32768 : d) + 65536.5
+  }
+  for (; i < count; i++) {
     const q = source[from + i]! * INT16_SCALE
     check += q - q
-    out[at + i] = (q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5 // NaN falls through: stored as 0
+    out[at + i] = (q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5
   }
   if (check === 0) return 0
   let bad = 0
