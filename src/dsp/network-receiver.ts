@@ -92,6 +92,8 @@ export class NetworkReceiver {
   private bypassQueue: FrameBuffer | null = null
   private readonly bypassConfig: { sampleRateHz: number; frameMs: number; capacityMs: number; clock: () => number }
   private jitterBufferEnabled: boolean
+  /** The resampler makes at most frameSamplesOut samples of a frame: pull can resample straight into its out. */
+  private readonly directOutput: boolean
 
   constructor(config: Partial<NetworkReceiverConfig> = {}) {
     const { law, outputRateHz, plcMethod, jitterBuffer, jitterBufferEnabled } = { ...DEFAULTS, ...config }
@@ -118,6 +120,7 @@ export class NetworkReceiver {
     this.played = this.decoded // push (decode) and pull (playout) never overlap: one frame serves both
     this.concealed = sharedScratch32(frameDoubles, this.frameSamplesIn)
     this.resampled = sharedScratch32(2 * frameDoubles, this.resampler.maxOutputLength(this.frameSamplesIn))
+    this.directOutput = this.resampler.maxOutputLength(this.frameSamplesIn) <= this.frameSamplesOut
     this.jitterBufferEnabled = jitterBufferEnabled
     this.bypassConfig = {
       sampleRateHz: outputRateHz,
@@ -202,9 +205,14 @@ export class NetworkReceiver {
       this.metrics.framesConcealed++
       result = 'concealed'
     }
-    const produced = this.resampler.process(this.concealed, this.resampled, this.frameSamplesIn)
+    // Straight into out when it holds the resampler's whole output and that is one frame (an exact ratio: 8 → 16 k).
+    const direct = this.directOutput && out.length >= this.frameSamplesOut
+    const produced = this.resampler.process(this.concealed, direct ? out : this.resampled, this.frameSamplesIn)
     const n = Math.min(produced, this.frameSamplesOut, out.length)
-    for (let i = 0; i < n; i++) out[i] = this.resampled[i]!
+    if (!direct) {
+      const resampled = this.resampled
+      for (let i = 0; i < n; i++) out[i] = resampled[i]!
+    }
     for (let i = n; i < this.frameSamplesOut && i < out.length; i++) out[i] = 0
     this.metrics.framesOut++
     this.metrics.totalDelayMs = this.jitterBuffer.metrics.bufferDelayMs + this.metrics.algorithmicDelayMs

@@ -43,7 +43,7 @@ import { NetworkReceiver, type PullOutcome } from './network-receiver'
 import { NoiseReducer, type NoiseReducerEngine, type NoiseReducerMode } from './noise-reducer'
 import type { PlcMethod } from './plc'
 import { Resampler } from './resampler'
-import { SAMPLE_RATE_16K, SAMPLE_RATE_8K, powerToDb, meanSquare } from './units'
+import { SAMPLE_RATE_16K, SAMPLE_RATE_8K, powerToDb } from './units'
 
 export interface PipelineConfig {
   /** Frame duration, ms: 10, 20, 30 or 40 (AUDIO_CHUNK_DURATION_MS). Cold: rebuilds the stages. */
@@ -433,13 +433,24 @@ export class Pipeline {
     if (this.hasPacketSource) outcome = this.receiver.pull(nowMs, this.near)
     else if (this.nearQueue.read(this.near, 0) !== 'ok') outcome = 'idle'
     m.networkOutcome = outcome
-    m.inputLevelDb = powerToDb(meanSquare(this.near, 0, n))
     let t1 = this.clock()
     const networkMs = t1 - t0
 
-    // 2. Far-end reference for this frame (silence when none is queued).
-    if (this.farQueue.read(this.far, 0) !== 'ok') this.far.fill(0)
-    m.farActive = meanSquare(this.far, 0, n) > FAR_ACTIVE_POWER
+    // 2. Far-end reference for this frame (silence when none is queued), and the levels of both frames in one pass:
+    // two independent sums, each in meanSquare's order, run side by side instead of one after the other.
+    const near = this.near
+    const far = this.far
+    if (this.farQueue.read(far, 0) !== 'ok') far.fill(0)
+    let nearSum = 0
+    let farSum = 0
+    for (let i = 0; i < n; i++) {
+      const v = near[i]!
+      const w = far[i]!
+      nearSum += v * v
+      farSum += w * w
+    }
+    m.inputLevelDb = powerToDb(nearSum / n)
+    m.farActive = farSum / n > FAR_ACTIVE_POWER
 
     // 3. Echo cancellation.
     t0 = t1
@@ -466,10 +477,14 @@ export class Pipeline {
     // 5. Guard, framing buffer, caller's output.
     t0 = t1
     // One pass: the output level, which is finite exactly when every sample is (a NaN or ±Infinity makes the sum so).
-    let sum = 0
-    for (let i = 0; i < n; i++) {
-      const v = current[i]!
-      sum += v * v
+    // With no stage on, the output is the near frame, whose sum is known.
+    let sum = nearSum
+    if (current !== near) {
+      sum = 0
+      for (let i = 0; i < n; i++) {
+        const v = current[i]!
+        sum += v * v
+      }
     }
     if (!(sum < Infinity)) {
       current.fill(0, 0, n)
