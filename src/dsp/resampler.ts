@@ -76,6 +76,12 @@ const STOPBAND_DB: Record<ResamplerQuality, number> = { standard: 80, high: 100 
 const BLOCK_SAMPLES = 128
 /** RESAMPLER_INPUT_LIMIT as a Float32 value: what a Float32 history held after clamping. */
 const INPUT_LIMIT_32 = Math.fround(RESAMPLER_INPUT_LIMIT)
+/**
+ * v·2^925 is exact for |v| < 2^99 (6.3e29, below the input limit) and ±Infinity from there on, so v·S − v·S is 0 for
+ * such a sample and NaN for a larger or non-finite one: one test finds every sample the clamp or the zeroing would
+ * change.
+ */
+const HUGE_SCALE = 2 ** 925
 
 /**
  * Folded pairs of the 2:1 half-band filter at standard quality for 8 ↔ 16 kHz (71 taps): runUp2Unrolled and
@@ -321,8 +327,10 @@ export class Resampler {
     let consumed = 0
     while (consumed < inputLength) {
       const count = Math.min(BLOCK_SAMPLES, inputLength - consumed)
+      // A non-finite or huge sample (rare) takes the exact path: clamped, then the non-finite ones zeroed and counted.
       if (copyInput(history, keep, input, consumed, count) !== 0) {
-        this.metrics.nonFiniteSamples += zeroNonFinite(history, keep, input, consumed, count)
+        if (copyInputClamped(history, keep, input, consumed, count) !== 0)
+          this.metrics.nonFiniteSamples += zeroNonFinite(history, keep, input, consumed, count)
       }
       switch (this.mode) {
         case MODE_UP2:
@@ -1017,10 +1025,42 @@ export class Resampler {
 }
 
 /**
+ * history[at …] = input[from, from + count) as it is; returns 0 when every sample was finite and below 2^99 in
+ * magnitude (so the clamp to ±RESAMPLER_INPUT_LIMIT would have left it as it is), NaN otherwise: then the caller
+ * copies again with copyInputClamped. No per-sample branch.
+ */
+function copyInput(history: Float64Array, at: number, input: Float32Array, from: number, count: number): number {
+  let check = 0
+  let i = 0
+  for (; i + 3 < count; i += 4) {
+    const a = input[from + i]!
+    const b = input[from + i + 1]!
+    const c = input[from + i + 2]!
+    const d = input[from + i + 3]!
+    const sa = a * HUGE_SCALE
+    const sb = b * HUGE_SCALE
+    const sc = c * HUGE_SCALE
+    const sd = d * HUGE_SCALE
+    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
+    history[at + i] = a
+    history[at + i + 1] = b
+    history[at + i + 2] = c
+    history[at + i + 3] = d
+  }
+  for (; i < count; i++) {
+    const a = input[from + i]!
+    const sa = a * HUGE_SCALE
+    check += sa - sa
+    history[at + i] = a
+  }
+  return check
+}
+
+/**
  * history[at …] = input[from, from + count) clamped to ±RESAMPLER_INPUT_LIMIT, without a per-sample branch: returns
  * NaN when a sample was non-finite (v − v is NaN only then; NaN fails both comparisons of the clamp), 0 otherwise.
  */
-function copyInput(history: Float64Array, at: number, input: Float32Array, from: number, count: number): number {
+function copyInputClamped(history: Float64Array, at: number, input: Float32Array, from: number, count: number): number {
   let check = 0
   let i = 0
   for (; i + 3 < count; i += 4) {
