@@ -49,6 +49,41 @@ describe('VoiceActivityDetector', () => {
     expect(speechFrames).toBeGreaterThan(10)
   })
 
+  it('with finitePower (no per-bin checks) gives the same probability and decision on finite spectra with zeros', () => {
+    const checked = new VoiceActivityDetector({
+      sampleRateHz: RATE,
+      frameSamples: FRAME,
+      fftSize: 512,
+      analysis: false,
+    })
+    const trusted = new VoiceActivityDetector({
+      sampleRateHz: RATE,
+      frameSamples: FRAME,
+      fftSize: 512,
+      analysis: false,
+      finitePower: true,
+    })
+    const { noisy } = noiseScene('pink', 5)
+    const fft = new FFT(512)
+    const input = new Float64Array(512)
+    const spectrum = new Float64Array(1024)
+    const power = new Float32Array(257) // as the noise reducer gives it
+    let speechFrames = 0
+    for (let f = 0; (f + 1) * FRAME <= noisy.length; f++) {
+      for (let i = 0; i < FRAME; i++) input[i] = f % 40 < 3 ? 0 : noisy[f * FRAME + i]! // some digital silence
+      fft.realTransform(spectrum, input)
+      for (let k = 0; k < 257; k++) power[k] = spectrum[2 * k]! ** 2 + spectrum[2 * k + 1]! ** 2
+      if (f % 7 === 0) power.fill(0, 20, 60) // zero bins inside bands and the flatness range
+      const evidence = f % 11 !== 0
+      const decision = checked.processPowerSpectrum(power, evidence)
+      expect(trusted.processPowerSpectrum(power, evidence)).toBe(decision)
+      expect(Object.is(trusted.probability, checked.probability)).toBe(true)
+      expect(Object.is(trusted.bandSnrDb, checked.bandSnrDb)).toBe(true)
+      if (decision) speechFrames++
+    }
+    expect(speechFrames).toBeGreaterThan(10)
+  })
+
   it('rejects out-of-range settings with a RangeError naming the field', () => {
     expect(() => new VoiceActivityDetector({ sampleRateHz: 1000 })).toThrow(/sampleRateHz/)
     expect(() => new VoiceActivityDetector({ frameSamples: 3 })).toThrow(/frameSamples/)
