@@ -622,7 +622,7 @@ export class NoiseReducer {
     this.fft.forward(x, X, spectrum)
     const power = this.powerAt
     const bins = this.bins
-    // (total only tells digital silence from sound: four partial sums, no chain of dependent additions)
+    // (total only tells digital silence from sound: two partial sums halve the chain of dependent additions)
     let total0 = 0
     let total1 = 0
     let k = 0
