@@ -811,6 +811,10 @@ export class JitterBuffer {
     const n = this.frameSamples
     const target = this.slotSamples16
     const length = payload.length < n ? payload.length : n
+    if (payload instanceof Float32Array && copyFloat32ToInt16(target, start, payload, length) === 0) {
+      for (let i = length; i < n; i++) target[start + i] = 0
+      return
+    }
     let bad = 0
     for (let i = 0; i < length; i++) {
       let v = payload[i]!
@@ -831,7 +835,14 @@ export class JitterBuffer {
   private readSlot(base: number, out: Float32Array, length: number): void {
     if (this.isInt16) {
       const samples = this.slotSamples16
-      for (let i = 0; i < length; i++) out[i] = samples[base + i]! * INT16_UNIT
+      let i = 0
+      for (; i + 3 < length; i += 4) {
+        out[i] = samples[base + i]! * INT16_UNIT
+        out[i + 1] = samples[base + i + 1]! * INT16_UNIT
+        out[i + 2] = samples[base + i + 2]! * INT16_UNIT
+        out[i + 3] = samples[base + i + 3]! * INT16_UNIT
+      }
+      for (; i < length; i++) out[i] = samples[base + i]! * INT16_UNIT
     } else {
       const samples = this.slotSamples
       for (let i = 0; i < length; i++) out[i] = samples[base + i]!
@@ -1056,4 +1067,34 @@ export function validateConfig(c: JitterBufferConfig): void {
   if (!MODES.includes(c.mode)) throw new RangeError(`mode: '${String(c.mode)}' is not one of adaptive, fixed`)
   if (c.sampleFormat !== 'float32' && c.sampleFormat !== 'int16')
     throw new RangeError(`sampleFormat: '${String(c.sampleFormat)}' is not one of float32, int16`)
+}
+
+/**
+ * copyPayload16's loop for a Float32 payload with no non-finite sample: target[start …] = round(v·32768) clamped to
+ * −32768…32767, unrolled by four with no per-sample branch but the clamp's. Rounding half up as Math.round: q + 65536.5
+ * is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and the Int16 store truncates it (positive: a floor)
+ * modulo 2^16, which removes the 65536; clamping q to −32768…32767 first is clamping v to [−1, 1] and the rounded
+ * value to 32767. Returns NaN (target partly written) when a sample was non-finite: the caller's exact loop then
+ * zeroes and counts it.
+ */
+function copyFloat32ToInt16(target: Int16Array, start: number, payload: Float32Array, length: number): number {
+  let check = 0
+  let i = 0
+  for (; i + 3 < length; i += 4) {
+    const a = payload[i]! * INT16_SCALE
+    const b = payload[i + 1]! * INT16_SCALE
+    const c = payload[i + 2]! * INT16_SCALE
+    const d = payload[i + 3]! * INT16_SCALE
+    check += a - a + (b - b) + (c - c + (d - d))
+    target[start + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5
+    target[start + i + 1] = (b > 32767 ? 32767 : b < -32768 ? -32768 : b) + 65536.5
+    target[start + i + 2] = (c > 32767 ? 32767 : c < -32768 ? -32768 : c) + 65536.5
+    target[start + i + 3] = (d > 32767 ? 32767 : d < -32768 ? -32768 : d) + 65536.5
+  }
+  for (; i < length; i++) {
+    const a = payload[i]! * INT16_SCALE
+    check += a - a
+    target[start + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5
+  }
+  return check
 }
