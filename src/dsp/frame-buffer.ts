@@ -69,6 +69,8 @@ const DEFAULTS: FrameBufferConfig = {
 }
 /** Int16 storage: samples × 32768, clamped to the 16-bit range. */
 const INT16_SCALE = 32768
+/** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (floatToInt16's test for samples too large to truncate). */
+const HUGE_SCALE = 2 ** 994
 
 export class FrameBuffer {
   readonly frameSamples: number
@@ -201,6 +203,25 @@ export class FrameBuffer {
     return 'ok'
   }
 
+  /**
+   * As read, into 16-bit PCM: an exact copy from 'int16' storage (no Float32 round trip), rounded as an 'int16' buffer
+   * stores from 'float32' storage.
+   */
+  readInt16(out: Int16Array, nowMs = this.clock()): ReadOutcome {
+    if (this.count === 0) {
+      this.metrics.underruns++
+      out.fill(0, 0, Math.min(out.length, this.frameSamples))
+      return 'underrun'
+    }
+    const n = this.frameSamples
+    const base = this.head * n
+    const copy = out.length < n ? out.length : n
+    if (this.isInt16) copyInt16(out, 0, this.storage16, base, copy)
+    else floatToInt16(out, 0, this.storage, base, copy)
+    this.release(nowMs)
+    return 'ok'
+  }
+
   /** Awaits a frame for up to timeoutMs (real time). Resolves 'timeout' (out zero-filled) when none came. */
   readAsync(out: Float32Array, timeoutMs: number): Promise<AsyncReadOutcome> {
     if (this.count > 0 && this.waiters.length === 0) {
@@ -273,6 +294,11 @@ export class FrameBuffer {
     const copy = out.length < n ? out.length : n
     if (this.isInt16) readInt16(out, this.storage16, base, copy)
     else readFloat(out, this.storage, base, copy)
+    this.release(nowMs)
+  }
+
+  /** The oldest frame leaves the ring (its samples copied out): the read counters and its latency. */
+  private release(nowMs: number): void {
     const ageMs = Math.max(0, nowMs - this.writtenAtMs[this.head]!)
     this.head = this.head + 1 === this.slots ? 0 : this.head + 1
     this.count--
@@ -338,27 +364,56 @@ function copyFloat(out: Float32Array, at: number, source: Float32Array, from: nu
 
 /**
  * Float32 → Int16 storage: round(v·32768) clamped to −32768…32767, non-finite → 0; returns the non-finite count.
- * Rounding as Math.round (half up): q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15), and the
- * Int16 store truncates it (it is positive: a floor) and keeps it modulo 2^16, which removes the 65536.
+ * Rounding as Math.round (half up): q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and its
+ * truncation is floor(q + 0.5) + 65536 (positive), which the Int16 store keeps modulo 2^16, removing the 65536.
+ * The fast loop has no per-sample branch: it truncates without clamping, and one OR of the truncations less 32768
+ * shows whether any fell outside 0…65535 (a sample to clamp, or a NaN or ±Infinity, truncated to 0); samples of
+ * 2^15 full scales or more, whose truncation could wrap into range, show in an overflow test (q·2^994 is ±Infinity
+ * from |q| ≥ 2^30, and q·S − q·S then NaN). Either sends the chunk through the clamping loop.
  */
 function floatToInt16(out: Int16Array, at: number, source: Float32Array, from: number, count: number): number {
   let check = 0
+  let bits = 0
   let i = 0
   for (; i + 3 < count; i += 4) {
     const a = source[from + i]! * INT16_SCALE
     const b = source[from + i + 1]! * INT16_SCALE
     const c = source[from + i + 2]! * INT16_SCALE
     const d = source[from + i + 3]! * INT16_SCALE
-    check += a - a + (b - b) + (c - c + (d - d)) // one add in the loop-carried chain per four samples
-    out[at + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5 // NaN falls through: stored as 0
-    out[at + i + 1] = (b > 32767 ? 32767 : b < -32768 ? -32768 : b) + 65536.5
-    out[at + i + 2] = (c > 32767 ? 32767 : c < -32768 ? -32768 : c) + 65536.5
-    out[at + i + 3] = (d > 32767 ? 32767 : d < -32768 ? -32768 : d) + 65536.5
+    const sa = a * HUGE_SCALE
+    const sb = b * HUGE_SCALE
+    const sc = c * HUGE_SCALE
+    const sd = d * HUGE_SCALE
+    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd)) // one add in the loop-carried chain per four samples
+    const ta = (a + 65536.5) | 0
+    const tb = (b + 65536.5) | 0
+    const tc = (c + 65536.5) | 0
+    const td = (d + 65536.5) | 0
+    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+    out[at + i] = ta
+    out[at + i + 1] = tb
+    out[at + i + 2] = tc
+    out[at + i + 3] = td
   }
   for (; i < count; i++) {
+    const a = source[from + i]! * INT16_SCALE
+    const sa = a * HUGE_SCALE
+    check += sa - sa
+    const ta = (a + 65536.5) | 0
+    bits |= ta - 32768
+    out[at + i] = ta
+  }
+  if (check === 0 && (bits & ~0xffff) === 0) return 0
+  return floatToInt16Clamped(out, at, source, from, count)
+}
+
+/** floatToInt16 for a chunk with samples to clamp or zero: the clamp per sample, NaN stored as 0, counted. */
+function floatToInt16Clamped(out: Int16Array, at: number, source: Float32Array, from: number, count: number): number {
+  let check = 0
+  for (let i = 0; i < count; i++) {
     const q = source[from + i]! * INT16_SCALE
     check += q - q
-    out[at + i] = (q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5
+    out[at + i] = (q > 32767 ? 32767 : q < -32768 ? -32768 : q) + 65536.5 // NaN falls through: stored as 0
   }
   if (check === 0) return 0
   let bad = 0
@@ -374,7 +429,14 @@ function floatToInt16(out: Int16Array, at: number, source: Float32Array, from: n
 
 /** Int16 → Int16 storage: exact (an Int16 sample scaled to [-1, 1] and back is itself). */
 function copyInt16(out: Int16Array, at: number, source: Int16Array, from: number, count: number): void {
-  for (let i = 0; i < count; i++) out[at + i] = source[from + i]!
+  let i = 0
+  for (; i + 3 < count; i += 4) {
+    out[at + i] = source[from + i]!
+    out[at + i + 1] = source[from + i + 1]!
+    out[at + i + 2] = source[from + i + 2]!
+    out[at + i + 3] = source[from + i + 3]!
+  }
+  for (; i < count; i++) out[at + i] = source[from + i]!
 }
 
 /** Int16 → Float32 storage: s / 32768 (exact). */

@@ -173,6 +173,8 @@ export const JITTER_BUFFER_DEFAULTS: Readonly<JitterBufferConfig> = {
 /** 16-bit slots: sample × INT16_SCALE; INT16_UNIT is one step (exact powers of two). */
 const INT16_SCALE = 32768
 const INT16_UNIT = 1 / 32768
+/** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (copyFloat32ToInt16's test for samples too large). */
+const HUGE_SCALE = 2 ** 994
 /** Quantile of the (non-spike) relative delays that sets the jitter target (late loss ≈ 1 − quantile). */
 const DELAY_QUANTILE = 0.99
 /** Sliding window of the delay statistics: 1000 packets = 20 s of 20 ms frames. */
@@ -1070,31 +1072,44 @@ export function validateConfig(c: JitterBufferConfig): void {
 }
 
 /**
- * copyPayload16's loop for a Float32 payload with no non-finite sample: target[start …] = round(v·32768) clamped to
- * −32768…32767, unrolled by four with no per-sample branch but the clamp's. Rounding half up as Math.round: q + 65536.5
- * is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and the Int16 store truncates it (positive: a floor)
- * modulo 2^16, which removes the 65536; clamping q to −32768…32767 first is clamping v to [−1, 1] and the rounded
- * value to 32767. Returns NaN (target partly written) when a sample was non-finite: the caller's exact loop then
- * zeroes and counts it.
+ * copyPayload16's loop for a Float32 payload: target[start …] = round(v·32768), unrolled by four with no per-sample
+ * branch. Rounding half up as Math.round: q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and
+ * its truncation is floor(q + 0.5) + 65536, which the Int16 store keeps modulo 2^16. Returns 0 when every sample was
+ * finite and within −32768…32767 after rounding (the clamp of the exact loop would have changed nothing: one OR of the
+ * truncations less 32768 shows any outside 0…65535; q·2^994 overflows for |q| ≥ 2^30, which could wrap into range),
+ * non-zero otherwise (target partly written): the caller's exact loop then clamps, zeroes and counts.
  */
 function copyFloat32ToInt16(target: Int16Array, start: number, payload: Float32Array, length: number): number {
   let check = 0
+  let bits = 0
   let i = 0
   for (; i + 3 < length; i += 4) {
     const a = payload[i]! * INT16_SCALE
     const b = payload[i + 1]! * INT16_SCALE
     const c = payload[i + 2]! * INT16_SCALE
     const d = payload[i + 3]! * INT16_SCALE
-    check += a - a + (b - b) + (c - c + (d - d))
-    target[start + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5
-    target[start + i + 1] = (b > 32767 ? 32767 : b < -32768 ? -32768 : b) + 65536.5
-    target[start + i + 2] = (c > 32767 ? 32767 : c < -32768 ? -32768 : c) + 65536.5
-    target[start + i + 3] = (d > 32767 ? 32767 : d < -32768 ? -32768 : d) + 65536.5
+    const sa = a * HUGE_SCALE
+    const sb = b * HUGE_SCALE
+    const sc = c * HUGE_SCALE
+    const sd = d * HUGE_SCALE
+    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
+    const ta = (a + 65536.5) | 0
+    const tb = (b + 65536.5) | 0
+    const tc = (c + 65536.5) | 0
+    const td = (d + 65536.5) | 0
+    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+    target[start + i] = ta
+    target[start + i + 1] = tb
+    target[start + i + 2] = tc
+    target[start + i + 3] = td
   }
   for (; i < length; i++) {
     const a = payload[i]! * INT16_SCALE
-    check += a - a
-    target[start + i] = (a > 32767 ? 32767 : a < -32768 ? -32768 : a) + 65536.5
+    const sa = a * HUGE_SCALE
+    check += sa - sa
+    const ta = (a + 65536.5) | 0
+    bits |= ta - 32768
+    target[start + i] = ta
   }
-  return check
+  return check !== 0 || (bits & ~0xffff) !== 0 ? 1 : 0
 }
