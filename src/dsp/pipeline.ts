@@ -37,7 +37,7 @@
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'
-import { g711DecodeFloat, g711EncodeFloat, type G711Law } from './g711'
+import { g711DecodeFloat, g711Encode, type G711Law } from './g711'
 import type { JitterBufferMode } from './jitter-buffer'
 import { NetworkReceiver, type PullOutcome } from './network-receiver'
 import { NoiseReducer, type NoiseReducerEngine, type NoiseReducerMode } from './noise-reducer'
@@ -250,6 +250,8 @@ export class Pipeline {
   private out8k!: Float32Array
   private far8k!: Float32Array
   private far16k!: Float32Array
+  /** pullOutput's 16-bit frame: a view of far8k's memory. */
+  private out16!: Int16Array
   private hasPacketSource = false
 
   /**
@@ -410,10 +412,12 @@ export class Pipeline {
    * is waiting.
    */
   pullOutput(codes: Uint8Array): boolean {
-    const frame = this.far8k // one 8 kHz frame (its scratch is free here; pushFarPacket decodes into it after)
-    const hasAudio = this.outputBuffer.read(frame, 0) === 'ok'
+    // One 8 kHz frame as the buffer holds it, 16-bit, encoded from that (as from its Float32 value: the same code). Its
+    // scratch is far8k's memory, free here: pushFarPacket decodes into it after.
+    const frame = this.out16
+    const hasAudio = this.outputBuffer.readInt16(frame, 0) === 'ok'
     const n = Math.min(frame.length, codes.length)
-    g711EncodeFloat(this.config.law, frame, codes, n)
+    g711Encode(this.config.law, frame, codes, n)
     this.pushFarPacket(codes, n)
     return hasAudio
   }
@@ -689,6 +693,7 @@ export class Pipeline {
     this.far16k = frame16k
     this.out8k = frame8k
     this.far8k = frame8k.subarray(0, this.frameSamples8k)
+    this.out16 = new Int16Array(frame8k.buffer, 0, this.frameSamples8k)
   }
 
   private updateLatency(): void {
