@@ -124,6 +124,50 @@ describe('DelayEstimator', () => {
     expect(estimator.estimate).toMatchObject({ delaySamples: 0, stable: false, updates: 0, driftPpm: 0 })
   })
 
+  it('estimates exactly the same whatever the push sizes, with bad samples as their sanitized values', () => {
+    // push() takes 16 kHz input eight samples at a time when it can and sample by sample otherwise: the two paths
+    // (and the sanitizing of each sample) must agree to the bit.
+    const scene = echoScene('rt250')
+    const mic = scene.mic.slice(0, 16000 * 8)
+    const far = scene.far.slice(0, 16000 * 8)
+    const badMic = mic.slice()
+    const badFar = far.slice()
+    const random = new Random(7)
+    for (let n = 0; n + 3 < mic.length; n += 1 + random.int(0, 399)) {
+      const over = 1 + 3 * random.next()
+      badMic[n] = random.next() < 0.2 ? NaN : random.next() < 0.5 ? over : -over
+      mic[n] = badMic[n]! > 0 ? 1 : badMic[n]! < 0 ? -1 : 0
+      badFar[n + 3] = random.next() < 0.5 ? Infinity : -Infinity
+      far[n + 3] = 0
+    }
+    const run = (near: Float32Array, reference: Float32Array, sizes: readonly number[]): number[][] => {
+      const estimator = new DelayEstimator({ sampleRateHz: 16000 })
+      const trace: number[][] = []
+      let nextFrame = FRAME
+      for (let start = 0, k = 0; start < near.length; k++) {
+        const end = Math.min(near.length, start + sizes[k % sizes.length]!)
+        estimator.push(near.subarray(start, end), reference.subarray(start, end))
+        start = end
+        // The estimate at every frame boundary a push reaches exactly.
+        for (; nextFrame < start; nextFrame += FRAME);
+        if (start !== nextFrame) continue
+        const e = estimator.estimate
+        trace.push([start, e.delaySamples, e.confidence, e.driftPpm, e.updates, Number(e.stable), Number(e.nonCausal)])
+      }
+      return trace
+    }
+    const frames = run(mic, far, [FRAME])
+    expect(frames[frames.length - 1]![4]).toBeGreaterThan(10) // updates
+    const agrees = (trace: number[][]): void => {
+      expect(trace.length).toBeGreaterThan(5)
+      expect(trace).toEqual(frames.filter(([at]) => trace.some(([t]) => t === at)))
+    }
+    agrees(run(badMic, badFar, [FRAME]))
+    agrees(run(badMic, badFar, [37, 4, 1, 318]))
+    agrees(run(mic, far, [36, 320, 8, 12]))
+    agrees(run(badMic, badFar, [1]))
+  })
+
   it('rejects out-of-range configuration by name', () => {
     expect(() => new DelayEstimator({ sampleRateHz: 22050 })).toThrow(/sampleRateHz/)
     expect(() => new DelayEstimator({ maxDelayMs: 5000 })).toThrow(/maxDelayMs/)
