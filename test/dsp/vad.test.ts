@@ -151,6 +151,32 @@ describe('VoiceActivityDetector', () => {
     }
   })
 
+  it('calls no frame speech whose 250 Hz–4 kHz bands are all under the noise floor, however harmonic', () => {
+    // A G.711 call upsampled to 16 kHz (nothing above ~4.6 kHz but rounding dust), learnt for 1 s; then frames an echo
+    // suppressor turned 40 dB under the noise: the bot's harmonics remain, and above 4.6 kHz the suppressor's
+    // spread sits 30 dB over the dust. Control: the same harmonics 10 dB over the noise are speech.
+    const bins = 257
+    const binHz = RATE / 512
+    const random = new Random(7)
+    const noiseFrame = (): Float64Array =>
+      Float64Array.from({ length: bins }, (_, k) => (k * binHz < 4600 ? 1 : 1e-12) * -Math.log(1 - random.next()))
+    const harmonic = (level: number): Float64Array => {
+      const p = noiseFrame().map((v, k) => (k * binHz < 4600 ? v * 1e-4 : v * 1e3))
+      for (let h = 1; 150 * h < 4000; h++) p[Math.round((150 * h) / binHz)] = level * 400 * (1 / h)
+      return p
+    }
+    const run = (level: number, evidence: boolean): number => {
+      const vad = new VoiceActivityDetector({ sampleRateHz: RATE, frameSamples: FRAME, fftSize: 512, analysis: false })
+      for (let f = 0; f < 50; f++) vad.processPowerSpectrum(noiseFrame())
+      let speech = 0
+      for (let f = 0; f < 50; f++) if (vad.processPowerSpectrum(harmonic(level), evidence)) speech++
+      return speech
+    }
+    expect(run(1e-4, false)).toBe(0) // 40 dB under the noise (the bins' mean), turned down by a suppressor
+    expect(run(1e-4, true)).toBe(0)
+    expect(run(10, true)).toBeGreaterThan(45) // 10 dB over it: speech
+  })
+
   it('treats digital silence as non-speech and forgets everything on reset()', () => {
     const vad = new VoiceActivityDetector()
     expect(decisions(vad, new Float32Array(RATE)).some(Boolean)).toBe(false)
