@@ -28,8 +28,11 @@ export interface CaptureReport {
   noise: {
     enabled: boolean
     noiseFloorDb: number | null
+    /** The noise reducer's estimated SNR over the frames its VAD called speech (null: none was). */
     snrInDb: number | null
     snrOutDb: number | null
+    /** Seconds of those frames. */
+    speechS: number
     attenuationDb: number | null
   }
   network: {
@@ -89,6 +92,8 @@ export interface AnalyzeResult {
 }
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
+/** 10·log10(a / b), at most 200 dB either way (a speech estimate of exactly 0). */
+const powerRatioDb = (a: number, b: number): number => 10 * Math.log10(Math.max(a, 1e-20 * b) / b)
 const finiteOrNull = (value: number, digits = 2): number | null =>
   Number.isFinite(value) ? round(value, digits) : null
 
@@ -208,8 +213,10 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
     noise: {
       enabled: config.noiseReductionEnabled,
       noiseFloorDb: config.noiseReductionEnabled ? round(snapshot.noiseFloorDb) : null,
-      snrInDb: stats.speechFrames > 0 ? round(stats.snrInSumDb / stats.speechFrames) : null,
-      snrOutDb: stats.speechFrames > 0 ? round(stats.snrOutSumDb / stats.speechFrames) : null,
+      snrInDb: stats.speechFrames > 0 ? finiteOrNull(powerRatioDb(stats.speechInPower, stats.speechNoisePower)) : null,
+      snrOutDb:
+        stats.speechFrames > 0 ? finiteOrNull(powerRatioDb(stats.speechOutPower, stats.speechNoisePower)) : null,
+      speechS: round((stats.speechFrames * n) / 16000),
       attenuationDb: stats.noiseFrames > 0 ? round(stats.noiseAttenuationSumDb / stats.noiseFrames) : null,
     },
     network,

@@ -34,10 +34,15 @@ export interface ReplayStats {
   echoOutEnergy: number
   noiseAttenuationSumDb: number
   noiseFrames: number
-  /** The noise reducer's SNR estimates summed over the frames its VAD called speech. */
+  /**
+   * Frames the noise reducer's VAD called speech, and over them the powers behind its SNR estimates (noise floor, and
+   * speech before and after the gains, in units of full-scale power): the report's SNR is the ratio of the sums, so
+   * the hangover frames at a word's end, whose speech estimate is ~0, do not drag a mean of decibels to −50 dB.
+   */
   speechFrames: number
-  snrInSumDb: number
-  snrOutSumDb: number
+  speechNoisePower: number
+  speechInPower: number
+  speechOutPower: number
   maxBufferDelayMs: number
   bufferDelaySumMs: number
   bufferDelayFrames: number
@@ -108,8 +113,9 @@ export class Replay {
       noiseAttenuationSumDb: 0,
       noiseFrames: 0,
       speechFrames: 0,
-      snrInSumDb: 0,
-      snrOutSumDb: 0,
+      speechNoisePower: 0,
+      speechInPower: 0,
+      speechOutPower: 0,
       maxBufferDelayMs: 0,
       bufferDelaySumMs: 0,
       bufferDelayFrames: 0,
@@ -216,10 +222,12 @@ export class Replay {
       const noise = p.noiseReducer.metrics
       s.noiseFrames++
       s.noiseAttenuationSumDb += noise.attenuationDb
-      if (noise.isSpeech && Number.isFinite(noise.snrInDb) && Number.isFinite(noise.snrOutDb)) {
+      if (noise.isSpeech && Number.isFinite(noise.snrInDb + noise.snrOutDb + noise.noiseFloorDb)) {
+        const floor = Math.pow(10, noise.noiseFloorDb / 10)
         s.speechFrames++
-        s.snrInSumDb += noise.snrInDb
-        s.snrOutSumDb += noise.snrOutDb
+        s.speechNoisePower += floor
+        s.speechInPower += floor * Math.pow(10, noise.snrInDb / 10)
+        s.speechOutPower += floor * Math.pow(10, noise.snrOutDb / 10)
       }
     }
     if (p.networkReceiver && config.jitterBufferEnabled && this.capture.near.kind === 'packets') {
