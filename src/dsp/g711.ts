@@ -59,7 +59,14 @@ function encodeTable(law: G711Law): Uint8Array {
 export function g711Decode(law: G711Law, codes: Uint8Array, out: Int16Array, length = codes.length): number {
   const table = decodeTable(law)
   const n = Math.min(length, codes.length, out.length)
-  for (let i = 0; i < n; i++) out[i] = table[codes[i]!]!
+  let i = 0
+  for (; i + 3 < n; i += 4) {
+    out[i] = table[codes[i]!]!
+    out[i + 1] = table[codes[i + 1]!]!
+    out[i + 2] = table[codes[i + 2]!]!
+    out[i + 3] = table[codes[i + 3]!]!
+  }
+  for (; i < n; i++) out[i] = table[codes[i]!]!
   return n
 }
 
@@ -82,7 +89,14 @@ export function g711DecodeFloat(law: G711Law, codes: Uint8Array, out: Float32Arr
 export function g711Encode(law: G711Law, samples: Int16Array, out: Uint8Array, length = samples.length): number {
   const table = encodeTable(law)
   const n = Math.min(length, samples.length, out.length)
-  for (let i = 0; i < n; i++) out[i] = table[samples[i]! & 0xffff]!
+  let i = 0
+  for (; i + 3 < n; i += 4) {
+    out[i] = table[samples[i]! & 0xffff]!
+    out[i + 1] = table[samples[i + 1]! & 0xffff]!
+    out[i + 2] = table[samples[i + 2]! & 0xffff]!
+    out[i + 3] = table[samples[i + 3]! & 0xffff]!
+  }
+  for (; i < n; i++) out[i] = table[samples[i]! & 0xffff]!
   return n
 }
 
