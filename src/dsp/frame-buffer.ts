@@ -69,6 +69,10 @@ const DEFAULTS: FrameBufferConfig = {
 }
 /** Int16 storage: samples × 32768, clamped to the 16-bit range. */
 const INT16_SCALE = 32768
+/** Int16Array and Int32Array views use the host's byte order: pairs of samples as one word need little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** No pairs view (float32 storage, or a big-endian host). */
+const EMPTY_PAIRS = new Int32Array(0)
 /** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (floatToInt16's test for samples too large to truncate). */
 const HUGE_SCALE = 2 ** 994
 
@@ -99,6 +103,11 @@ export class FrameBuffer {
    */
   private readonly storage: Float32Array
   private readonly storage16: Int16Array
+  /**
+   * storage16's memory as pairs of samples (little-endian hosts; empty otherwise): whole frames start at an even
+   * sample, and a pair stored or loaded as one 32-bit word halves the element accesses of a frame copy.
+   */
+  private readonly pairs16: Int32Array
   private readonly isInt16: boolean
   /** Slots in the ring: capacityFrames + 1. */
   private readonly slots: number
@@ -130,6 +139,9 @@ export class FrameBuffer {
     const size = this.slots * this.frameSamples
     this.storage = new Float32Array(this.isInt16 ? 0 : size)
     this.storage16 = new Int16Array(this.isInt16 ? size : 0)
+    this.pairs16 = LITTLE_ENDIAN
+      ? new Int32Array(this.storage16.buffer, 0, this.storage16.length >> 1)
+      : new Int32Array(0)
     this.writtenAtMs = new Float64Array(this.slots)
   }
 
@@ -187,7 +199,7 @@ export class FrameBuffer {
     if (source instanceof Int16Array) {
       if (this.isInt16) copyInt16(this.storage16, at, source, from, count)
       else int16ToFloat(this.storage, at, source, from, count)
-    } else if (this.isInt16) bad = floatToInt16(this.storage16, at, source, from, count)
+    } else if (this.isInt16) bad = floatToInt16(this.storage16, this.pairs16, at, source, from, count)
     else bad = copyFloat(this.storage, at, source, from, count)
     if (bad > 0) this.metrics.nonFiniteSamples += bad
   }
@@ -217,7 +229,7 @@ export class FrameBuffer {
     const base = this.head * n
     const copy = out.length < n ? out.length : n
     if (this.isInt16) copyInt16(out, 0, this.storage16, base, copy)
-    else floatToInt16(out, 0, this.storage, base, copy)
+    else floatToInt16(out, EMPTY_PAIRS, 0, this.storage, base, copy)
     this.release(nowMs)
     return 'ok'
   }
@@ -292,7 +304,7 @@ export class FrameBuffer {
     const n = this.frameSamples
     const base = this.head * n
     const copy = out.length < n ? out.length : n
-    if (this.isInt16) readInt16(out, this.storage16, base, copy)
+    if (this.isInt16) readInt16(out, this.storage16, this.pairs16, base, copy)
     else readFloat(out, this.storage, base, copy)
     this.release(nowMs)
   }
@@ -371,29 +383,59 @@ function copyFloat(out: Float32Array, at: number, source: Float32Array, from: nu
  * 2^15 full scales or more, whose truncation could wrap into range, show in an overflow test (q·2^994 is ±Infinity
  * from |q| ≥ 2^30, and q·S − q·S then NaN). Either sends the chunk through the clamping loop.
  */
-function floatToInt16(out: Int16Array, at: number, source: Float32Array, from: number, count: number): number {
+function floatToInt16(
+  out: Int16Array,
+  pairs: Int32Array,
+  at: number,
+  source: Float32Array,
+  from: number,
+  count: number,
+): number {
   let check = 0
   let bits = 0
   let i = 0
-  for (; i + 3 < count; i += 4) {
-    const a = source[from + i]! * INT16_SCALE
-    const b = source[from + i + 1]! * INT16_SCALE
-    const c = source[from + i + 2]! * INT16_SCALE
-    const d = source[from + i + 3]! * INT16_SCALE
-    const sa = a * HUGE_SCALE
-    const sb = b * HUGE_SCALE
-    const sc = c * HUGE_SCALE
-    const sd = d * HUGE_SCALE
-    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd)) // one add in the loop-carried chain per four samples
-    const ta = (a + 65536.5) | 0
-    const tb = (b + 65536.5) | 0
-    const tc = (c + 65536.5) | 0
-    const td = (d + 65536.5) | 0
-    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-    out[at + i] = ta
-    out[at + i + 1] = tb
-    out[at + i + 2] = tc
-    out[at + i + 3] = td
+  if ((at & 1) === 0 && pairs.length > 0) {
+    // Two samples per 32-bit store: the first in the low half (little-endian), each taken modulo 2^16 as the Int16
+    // store would.
+    for (let p = at >> 1; i + 3 < count; i += 4, p += 2) {
+      const a = source[from + i]! * INT16_SCALE
+      const b = source[from + i + 1]! * INT16_SCALE
+      const c = source[from + i + 2]! * INT16_SCALE
+      const d = source[from + i + 3]! * INT16_SCALE
+      const sa = a * HUGE_SCALE
+      const sb = b * HUGE_SCALE
+      const sc = c * HUGE_SCALE
+      const sd = d * HUGE_SCALE
+      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
+      const ta = (a + 65536.5) | 0
+      const tb = (b + 65536.5) | 0
+      const tc = (c + 65536.5) | 0
+      const td = (d + 65536.5) | 0
+      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+      pairs[p] = (ta & 0xffff) | (tb << 16)
+      pairs[p + 1] = (tc & 0xffff) | (td << 16)
+    }
+  } else {
+    for (; i + 3 < count; i += 4) {
+      const a = source[from + i]! * INT16_SCALE
+      const b = source[from + i + 1]! * INT16_SCALE
+      const c = source[from + i + 2]! * INT16_SCALE
+      const d = source[from + i + 3]! * INT16_SCALE
+      const sa = a * HUGE_SCALE
+      const sb = b * HUGE_SCALE
+      const sc = c * HUGE_SCALE
+      const sd = d * HUGE_SCALE
+      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd)) // one add in the loop-carried chain per four samples
+      const ta = (a + 65536.5) | 0
+      const tb = (b + 65536.5) | 0
+      const tc = (c + 65536.5) | 0
+      const td = (d + 65536.5) | 0
+      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+      out[at + i] = ta
+      out[at + i + 1] = tb
+      out[at + i + 2] = tc
+      out[at + i + 3] = td
+    }
   }
   for (; i < count; i++) {
     const a = source[from + i]! * INT16_SCALE
@@ -444,15 +486,26 @@ function int16ToFloat(out: Float32Array, at: number, source: Int16Array, from: n
   for (let i = 0; i < count; i++) out[at + i] = source[from + i]! * (1 / INT16_SCALE)
 }
 
-/** out[0, count) = storage[base …] / 32768 (exact: a power of two). */
-function readInt16(out: Float32Array, storage: Int16Array, base: number, count: number): void {
+/** out[0, count) = storage[base …] / 32768 (exact: a power of two); from an even base, two samples per 32-bit load. */
+function readInt16(out: Float32Array, storage: Int16Array, pairs: Int32Array, base: number, count: number): void {
   const scale = 1 / INT16_SCALE
   let i = 0
-  for (; i + 3 < count; i += 4) {
-    out[i] = storage[base + i]! * scale
-    out[i + 1] = storage[base + i + 1]! * scale
-    out[i + 2] = storage[base + i + 2]! * scale
-    out[i + 3] = storage[base + i + 3]! * scale
+  if ((base & 1) === 0 && pairs.length > 0) {
+    for (let p = base >> 1; i + 3 < count; i += 4, p += 2) {
+      const ab = pairs[p]!
+      const cd = pairs[p + 1]!
+      out[i] = ((ab << 16) >> 16) * scale
+      out[i + 1] = (ab >> 16) * scale
+      out[i + 2] = ((cd << 16) >> 16) * scale
+      out[i + 3] = (cd >> 16) * scale
+    }
+  } else {
+    for (; i + 3 < count; i += 4) {
+      out[i] = storage[base + i]! * scale
+      out[i + 1] = storage[base + i + 1]! * scale
+      out[i + 2] = storage[base + i + 2]! * scale
+      out[i + 3] = storage[base + i + 3]! * scale
+    }
   }
   for (; i < count; i++) out[i] = storage[base + i]! * scale
 }

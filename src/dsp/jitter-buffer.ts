@@ -173,6 +173,8 @@ export const JITTER_BUFFER_DEFAULTS: Readonly<JitterBufferConfig> = {
 /** 16-bit slots: sample × INT16_SCALE; INT16_UNIT is one step (exact powers of two). */
 const INT16_SCALE = 32768
 const INT16_UNIT = 1 / 32768
+/** Int16Array and Int32Array views use the host's byte order: pairs of samples as one word need little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 /** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (copyFloat32ToInt16's test for samples too large). */
 const HUGE_SCALE = 2 ** 994
 /** Quantile of the (non-spike) relative delays that sets the jitter target (late loss ≈ 1 − quantile). */
@@ -269,6 +271,8 @@ export class JitterBuffer {
   private slotSamples = new Float32Array(0)
   /** The slots as 16-bit PCM when sampleFormat is 'int16' (slotSamples is then empty). */
   private slotSamples16 = new Int16Array(0)
+  /** slotSamples16's memory as pairs of samples, one 32-bit word each (little-endian hosts; empty otherwise). */
+  private slotPairs16 = new Int32Array(0)
   private isInt16 = false
   /** Seq held by each slot. */
   private slotSeq = new Int32Array(0)
@@ -380,6 +384,9 @@ export class JitterBuffer {
       this.isInt16 = isInt16
       this.slotSamples = new Float32Array(isInt16 ? 0 : capacity * frameSamples)
       this.slotSamples16 = new Int16Array(isInt16 ? capacity * frameSamples : 0)
+      this.slotPairs16 = LITTLE_ENDIAN
+        ? new Int32Array(this.slotSamples16.buffer, 0, this.slotSamples16.length >> 1)
+        : new Int32Array(0)
       this.slotSeq = new Int32Array(capacity)
       this.slotTimestamp = new Float64Array(capacity)
       this.slotArrivalMs = new Float64Array(capacity)
@@ -813,7 +820,7 @@ export class JitterBuffer {
     const n = this.frameSamples
     const target = this.slotSamples16
     const length = payload.length < n ? payload.length : n
-    if (payload instanceof Float32Array && copyFloat32ToInt16(target, start, payload, length) === 0) {
+    if (payload instanceof Float32Array && copyFloat32ToInt16(target, this.slotPairs16, start, payload, length) === 0) {
       for (let i = length; i < n; i++) target[start + i] = 0
       return
     }
@@ -837,7 +844,19 @@ export class JitterBuffer {
   private readSlot(base: number, out: Float32Array, length: number): void {
     if (this.isInt16) {
       const samples = this.slotSamples16
+      const pairs = this.slotPairs16
       let i = 0
+      if ((base & 1) === 0 && pairs.length > 0) {
+        // Two samples per 32-bit load (little-endian: the first in the low half).
+        for (let p = base >> 1; i + 3 < length; i += 4, p += 2) {
+          const ab = pairs[p]!
+          const cd = pairs[p + 1]!
+          out[i] = ((ab << 16) >> 16) * INT16_UNIT
+          out[i + 1] = (ab >> 16) * INT16_UNIT
+          out[i + 2] = ((cd << 16) >> 16) * INT16_UNIT
+          out[i + 3] = (cd >> 16) * INT16_UNIT
+        }
+      }
       for (; i + 3 < length; i += 4) {
         out[i] = samples[base + i]! * INT16_UNIT
         out[i + 1] = samples[base + i + 1]! * INT16_UNIT
@@ -1079,10 +1098,37 @@ export function validateConfig(c: JitterBufferConfig): void {
  * truncations less 32768 shows any outside 0…65535; q·2^994 overflows for |q| ≥ 2^30, which could wrap into range),
  * non-zero otherwise (target partly written): the caller's exact loop then clamps, zeroes and counts.
  */
-function copyFloat32ToInt16(target: Int16Array, start: number, payload: Float32Array, length: number): number {
+function copyFloat32ToInt16(
+  target: Int16Array,
+  pairs: Int32Array,
+  start: number,
+  payload: Float32Array,
+  length: number,
+): number {
   let check = 0
   let bits = 0
   let i = 0
+  if ((start & 1) === 0 && pairs.length > 0) {
+    // Two samples per 32-bit store (little-endian: the first in the low half), each modulo 2^16 as the Int16 store.
+    for (let p = start >> 1; i + 3 < length; i += 4, p += 2) {
+      const a = payload[i]! * INT16_SCALE
+      const b = payload[i + 1]! * INT16_SCALE
+      const c = payload[i + 2]! * INT16_SCALE
+      const d = payload[i + 3]! * INT16_SCALE
+      const sa = a * HUGE_SCALE
+      const sb = b * HUGE_SCALE
+      const sc = c * HUGE_SCALE
+      const sd = d * HUGE_SCALE
+      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
+      const ta = (a + 65536.5) | 0
+      const tb = (b + 65536.5) | 0
+      const tc = (c + 65536.5) | 0
+      const td = (d + 65536.5) | 0
+      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+      pairs[p] = (ta & 0xffff) | (tb << 16)
+      pairs[p + 1] = (tc & 0xffff) | (td << 16)
+    }
+  }
   for (; i + 3 < length; i += 4) {
     const a = payload[i]! * INT16_SCALE
     const b = payload[i + 1]! * INT16_SCALE
