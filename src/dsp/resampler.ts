@@ -66,14 +66,19 @@ export const RESAMPLER_INPUT_LIMIT = 1e30
 
 const STOPBAND_DB: Record<ResamplerQuality, number> = { standard: 80, high: 100 }
 /**
- * Input samples copied into the history buffer per inner block: a 20 ms frame at 8 kHz (160) is two blocks, at 16 kHz
- * (320) three. The history is K − 1 + BLOCK_SAMPLES samples in Float64 (1.3 KiB for 8 → 16 k, 1.5 KiB for 16 → 8 k):
- * about the bytes K − 1 + 320 Float32 samples took, but the FIR loops read doubles with no Float32 → Float64 conversion
- * per load (8 → 16 k 3.3 → 2.8 µs per 20 ms frame, 16 → 8 k 4.6 → 3.1 with the branch-free input copy; bench
- * `resampler`). The input is Float32, so the history holds the same values either way (clamped to the Float32 value
- * of the limit), and the output is bit-identical.
+ * Input samples copied into the history buffer per inner block: a 20 ms frame at 16 kHz (320) is three blocks. The
+ * history is K − 1 + BLOCK_SAMPLES samples in Float64 (1.5 KiB for 16 → 8 k): about the bytes K − 1 + 320 Float32
+ * samples took, but the FIR loops read doubles with no Float32 → Float64 conversion per load (8 → 16 k 3.3 → 2.8 µs per
+ * 20 ms frame, 16 → 8 k 4.6 → 3.1 with the branch-free input copy; bench `resampler`; a Float32 history is still ~1 µs
+ * slower per frame of each with the unrolled kernels). The input is Float32, so the history holds the same values
+ * either way (clamped to the Float32 value of the limit), and the output is bit-identical.
  */
 const BLOCK_SAMPLES = 128
+/**
+ * 2:1 up takes a 20 ms frame at 8 kHz (160) in one block: 256 bytes more history (1.5 KiB for 8 → 16 k), and per frame
+ * one kernel call (its prologue loads and spills the 18 coefficients) and one history move less: ~0.2 µs.
+ */
+const UP2_BLOCK_SAMPLES = 160
 /** RESAMPLER_INPUT_LIMIT as a Float32 value: what a Float32 history held after clamping. */
 const INPUT_LIMIT_32 = Math.fround(RESAMPLER_INPUT_LIMIT)
 /**
@@ -151,7 +156,9 @@ export class Resampler {
   private readonly centerTap: number
   /** 2:1 kernels with UNROLLED_PAIRS folded pairs (standard quality, 8 ↔ 16 kHz) run the unrolled variants. */
   private readonly unrolled: boolean
-  /** History, K − 1 + BLOCK_SAMPLES: x[q−K+1 … q] of the next output start at index nextInput. */
+  /** Input samples per inner block (BLOCK_SAMPLES, UP2_BLOCK_SAMPLES for 2:1 up). */
+  private readonly blockSamples: number
+  /** History, K − 1 + blockSamples: x[q−K+1 … q] of the next output start at index nextInput. */
   private readonly history: Float64Array
   /** Window start (in history) of the next output; ≥ 0 between calls. */
   private nextInput = 0
@@ -298,7 +305,8 @@ export class Resampler {
     this.foldedCount = folded
     this.centerTap = centerTap
     this.unrolled = (mode === MODE_UP2 || mode === MODE_DOWN2) && folded === UNROLLED_PAIRS
-    this.history = new Float64Array(taps - 1 + BLOCK_SAMPLES)
+    this.blockSamples = mode === MODE_UP2 ? UP2_BLOCK_SAMPLES : BLOCK_SAMPLES
+    this.history = new Float64Array(taps - 1 + this.blockSamples)
   }
 
   /** Upper bound of the samples one process call on inputLength samples writes: ⌈inputLength·L/M⌉. */
@@ -326,7 +334,7 @@ export class Resampler {
     let produced = 0
     let consumed = 0
     while (consumed < inputLength) {
-      const count = Math.min(BLOCK_SAMPLES, inputLength - consumed)
+      const count = Math.min(this.blockSamples, inputLength - consumed)
       // A non-finite or huge sample (rare) takes the exact path: clamped, then the non-finite ones zeroed and counted.
       if (copyInput(history, keep, input, consumed, count) !== 0) {
         if (copyInputClamped(history, keep, input, consumed, count) !== 0)
