@@ -253,6 +253,12 @@ export class Pipeline {
   /** pullOutput's 16-bit frame: a view of far8k's memory. */
   private out16!: Int16Array
   private hasPacketSource = false
+  /**
+   * A far frame pushFarPacket made while the far queue was empty, left in far16k instead of the queue: tick takes it
+   * from there, rounded to 16 bits as the queue stores it (one pass instead of a store and a read). Whatever else feeds
+   * the queue or writes far16k's memory first moves it into the queue (flushFar), so the order never changes.
+   */
+  private farStaged = false
 
   /**
    * The band the near end can carry, for the echo canceller and the noise reducer: a packet (G.711) source has nothing
@@ -362,6 +368,7 @@ export class Pipeline {
 
   /** Far-end reference at 16 kHz, any length (re-framed), e.g. a capture's bot track. */
   pushFarPcm(samples: Float32Array, length = samples.length): void {
+    this.flushFar()
     this.farQueue.append(samples, 0, length)
   }
 
@@ -370,10 +377,14 @@ export class Pipeline {
    * upsampled; `length` bytes of payload.
    */
   pushFarPacket(payload: Uint8Array, length = payload.length): void {
+    this.flushFar()
     if (length <= this.far8k.length) {
       g711DecodeFloat(this.config.law, payload, this.far8k, length)
       const produced = this.farUpsampler.process(this.far8k, this.far16k, length)
-      this.farQueue.append(this.far16k, 0, produced)
+      const queue = this.farQueue
+      if (produced === this.frameSamples && queue.framesBuffered === 0 && queue.pendingSamples === 0)
+        this.farStaged = true
+      else queue.append(this.far16k, 0, produced)
       return
     }
     let offset = 0
@@ -396,7 +407,8 @@ export class Pipeline {
       const n = Math.min(chunk, length - offset)
       let input = samples
       if (offset > 0) {
-        // A burst of more than a frame: staged frame by frame (no views allocated).
+        // A burst of more than a frame: staged frame by frame (no views allocated), in far16k's memory.
+        this.flushFar()
         input = this.outFrame
         for (let i = 0; i < n; i++) input[i] = samples[offset + i]!
       }
@@ -444,7 +456,8 @@ export class Pipeline {
     // two independent sums, each in meanSquare's order, run side by side instead of one after the other.
     const near = this.near
     const far = this.far
-    if (this.farQueue.read(far, 0) !== 'ok') far.fill(0)
+    if (this.farStaged) this.takeStagedFar(far)
+    else if (this.farQueue.read(far, 0) !== 'ok') far.fill(0)
     let nearSum = 0
     let farSum = 0
     for (let i = 0; i < n; i++) {
@@ -508,6 +521,22 @@ export class Pipeline {
     return outcome
   }
 
+  /** The staged far frame (pushFarPacket) into far, as the queue would have handed it out. */
+  private takeStagedFar(far: Float32Array): void {
+    this.farStaged = false
+    if (roundTo16Bits(far, this.far16k, this.frameSamples)) return
+    // A sample to clamp (or not finite): the queue's own rounding.
+    this.farQueue.append(this.far16k, 0, this.frameSamples)
+    this.farQueue.read(far, 0)
+  }
+
+  /** The staged far frame into the far queue, before anything else goes in or far16k's memory is written. */
+  private flushFar(): void {
+    if (!this.farStaged) return
+    this.farStaged = false
+    this.farQueue.append(this.far16k, 0, this.frameSamples)
+  }
+
   /** Reads the oldest processed frame from the input frame buffer (the service's get_input_audio). */
   readInput(out: Float32Array, nowMs: number): 'ok' | 'underrun' {
     return this.inputBuffer.read(out, nowMs)
@@ -552,6 +581,7 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
+    this.farStaged = false
     this.applyNearBand()
     const m = this.metrics
     m.frameIndex = 0
@@ -678,6 +708,7 @@ export class Pipeline {
     this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16', SAMPLE_RATE_8K)
     this.nearQueue = buffer(queueMs, 'float32')
     this.farQueue = buffer(queueMs, 'int16')
+    this.farStaged = false
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
@@ -774,4 +805,49 @@ export class Pipeline {
       )
     return reasons
   }
+}
+
+/** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (roundTo16Bits' test for samples too large). */
+const HUGE_SCALE = 2 ** 994
+
+/**
+ * out[0, n) = source[0, n) rounded to 16 bits as an 'int16' FrameBuffer stores and reads it, round(v·32768)/32768 (the
+ * same branch-free rounding: the truncation of q + 65536.5, exact for a Float32 v). Returns false (out partly written)
+ * when a sample needs the buffer's clamp or is not finite: one OR of the truncations less 32768 shows any outside
+ * 0…65535, and q·2^994 overflows for |q| ≥ 2^30, whose truncation could wrap into range.
+ */
+function roundTo16Bits(out: Float32Array, source: Float32Array, n: number): boolean {
+  const scale = 1 / 32768
+  let check = 0
+  let bits = 0
+  let i = 0
+  for (; i + 3 < n; i += 4) {
+    const a = source[i]! * 32768
+    const b = source[i + 1]! * 32768
+    const c = source[i + 2]! * 32768
+    const d = source[i + 3]! * 32768
+    const sa = a * HUGE_SCALE
+    const sb = b * HUGE_SCALE
+    const sc = c * HUGE_SCALE
+    const sd = d * HUGE_SCALE
+    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
+    const ta = (a + 65536.5) | 0
+    const tb = (b + 65536.5) | 0
+    const tc = (c + 65536.5) | 0
+    const td = (d + 65536.5) | 0
+    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
+    out[i] = (ta - 65536) * scale
+    out[i + 1] = (tb - 65536) * scale
+    out[i + 2] = (tc - 65536) * scale
+    out[i + 3] = (td - 65536) * scale
+  }
+  for (; i < n; i++) {
+    const a = source[i]! * 32768
+    const sa = a * HUGE_SCALE
+    check += sa - sa
+    const ta = (a + 65536.5) | 0
+    bits |= ta - 32768
+    out[i] = (ta - 65536) * scale
+  }
+  return check === 0 && (bits & ~0xffff) === 0
 }

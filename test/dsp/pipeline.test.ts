@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { FrameBuffer } from '../../src/dsp/frame-buffer'
 import { g711DecodeFloat, g711EncodeFloat } from '../../src/dsp/g711'
 import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
 import { Pipeline, type PipelineConfig } from '../../src/dsp/pipeline'
@@ -183,6 +184,45 @@ describe('Pipeline', () => {
     new Resampler({ inputRateHz: 16000, outputRateHz: 8000 }).process(tts, expected)
     expect(snrDb(expected, decoded)).toBeGreaterThan(30)
     expect(pipeline.metrics.farActive).toBe(true)
+  })
+
+  it('keeps the far reference in order, 16-bit, whatever mix of sent output, far PCM and far packets comes in', () => {
+    // Reference: the far queue as the header describes it: what pullOutput sent (decoded, upsampled) and what is pushed
+    // as far PCM or far packets, appended in arrival order to a 16-bit frame buffer, one frame read per tick.
+    const pipeline = new Pipeline({ echoCancellationEnabled: false, noiseReductionEnabled: false })
+    const queue = new FrameBuffer({ sampleRateHz: 16000, capacityMs: 100, clock: () => 0, sampleFormat: 'int16' })
+    const upsampler = new Resampler({ inputRateHz: 8000, outputRateHz: 16000 })
+    const decoded = new Float32Array(160)
+    const upsampled = new Float32Array(320)
+    const pushPacket = (codes: Uint8Array): void => {
+      g711DecodeFloat('ulaw', codes, decoded, codes.length)
+      queue.append(upsampled, 0, upsampler.process(decoded, upsampled, codes.length))
+    }
+    const tts = tone(700, 16000, 16000, 1.5) // clips: the queue's clamp is part of the reference
+    const farPcm = tone(300, 16000, 16000, 0.2)
+    const codes = new Uint8Array(160)
+    const expected = new Float32Array(FRAME)
+    const bursts = [320, 640, 0, 160, 480, 320, 0, 320]
+    let ttsAt = 0
+    for (let f = 0; f < 45; f++) {
+      const n = Math.min(bursts[f % bursts.length]!, tts.length - ttsAt)
+      pipeline.pushOutput(tts.subarray(ttsAt, ttsAt + n))
+      ttsAt += n
+      pipeline.pullOutput(codes)
+      pushPacket(codes)
+      if (f % 5 === 2) {
+        pipeline.pushFarPcm(farPcm.subarray(f * 100, f * 100 + 100))
+        queue.append(farPcm.subarray(f * 100, f * 100 + 100), 0)
+      }
+      if (f % 7 === 3) {
+        const part = codes.subarray(0, 80)
+        pipeline.pushFarPacket(part)
+        pushPacket(part)
+      }
+      pipeline.tick(f * 20, new Float32Array(FRAME))
+      queue.read(expected, 0)
+      expect(pipeline.farInput).toEqual(expected)
+    }
   })
 
   it('never outputs NaN under random configuration changes and hostile input', () => {
