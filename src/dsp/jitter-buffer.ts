@@ -6,8 +6,9 @@
  * Storage: a preallocated ring of `capacity` slots (a power of two ≥ 2·maxDelayMs + 8 frames: 32 at the defaults,
  * as no packet arrives further ahead of the playout pointer than its depth; see CAPACITY_MARGIN_FRAMES), indexed by
  * seq mod capacity. push copies the payload into its slot (padded/truncated to one frame, sanitised; as
- * Float32, or as 16-bit PCM with `sampleFormat: 'int16'`, which holds decoded G.711 exactly in half the memory);
- * nothing is allocated in push or playout. A SEEN_WINDOW-bit "seen" map indexed by seq mod SEEN_WINDOW (cleared half
+ * Float32, or as 16-bit PCM with `sampleFormat: 'int16'`, which holds decoded G.711 exactly in half the memory; a
+ * Float32 payload goes in and out of 16 bits without a per-sample branch, two samples per 32-bit word on
+ * little-endian hosts); nothing is allocated in push or playout. A SEEN_WINDOW-bit "seen" map indexed by seq mod SEEN_WINDOW (cleared half
  * a window behind the playout pointer) recognises duplicates up to SEEN_WINDOW / 2 packets (41 s at 20 ms) behind or
  * ahead, across the 16-bit wrap; an older copy is booked late instead (it is never played either way).
  *

@@ -20,6 +20,9 @@
  * Nothing here allocates per packet or per frame. The decoded packet, the 8 kHz frames and the resampler's output live
  * only within one push or pull call: they are views of the thread's shared scratch (scratch.ts; push/pull call no other
  * stage, and the PLC reads its input before it uses the scratch and writes its output after): 2.5 KiB fewer per call.
+ * The resampler writes straight into the caller's frame when it holds the whole output (8 → 16 k).
+ * Cost (bench `network`, a 60 s 'wifi' trace): ~4.3 µs per 20 ms frame (was ~6; interleaved with the previous code
+ * 5.1 vs 7.0 on a busier machine), of which the 8 → 16 kHz resampler ~2.2.
  */
 import { FrameBuffer } from './frame-buffer'
 import { g711DecodeFloat, type G711Law } from './g711'

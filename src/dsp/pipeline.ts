@@ -29,11 +29,16 @@
  * audioBufferDurationMs of 16-bit PCM (as the service's own; the output at 8 kHz, as the call carries it), the near
  * source queue 100 ms of Float32, the far queue 100 ms of 16-bit PCM.
  * Cost of the whole call per 20 ms frame (test/bench `pipeline`: packets over wifi, AEC 1024 taps, NR 0.8, output
- * path): ~102–107 µs (~190× real time); of it AEC ~58 (band-limited; ~73 full band), NR ~15, network ~5, the
- * output path's resampling and G.711 ~8, framing ~2. State 198 632 bytes (stateBytes, each buffer counted once,
- * fft.js tables included; KiB): AEC 71 (filter 28, delay estimator 17, far history 16, FFTs 8, suppressor 7, FIFO 2),
- * NR 30, the service's buffers 24 (input 16 at 16 kHz, output 8 at 8 kHz), jitter buffer 18, the thread's shared
- * scratch 14, source queues 11, PLC 6, resamplers 4, frames 4.
+ * path): ~95–97 µs (~205× real time); of it AEC ~57 (band-limited; ~73 full band), NR ~16, network ~3.5, the output
+ * path ~6 (16 → 8 kHz, 16-bit framing, G.711 out and back, 8 → 16 kHz), the rest ~2 (far reference, levels, framing,
+ * metrics). With the echo canceller and the noise reducer off the same work costs ~12 µs (pushPacket 1, output path
+ * 6, tick 5; 17 µs before the 2:1 resampler kernels were spelt out and the 16-bit copies made branch-free). The near
+ * and far levels are two sums in one pass, and with no stage on the near sum is the output's. The frame pullOutput
+ * sends reaches tick without the far queue's 16-bit store and read when the queue is empty (farStaged). State
+ * 199 144 bytes (stateBytes, each buffer counted once, fft.js tables included; KiB): AEC 71 (filter 28, delay
+ * estimator 17, far history 16, FFTs 8, suppressor 7, FIFO 2), NR 30, the service's buffers 24 (input 16 at 16 kHz,
+ * output 8 at 8 kHz), jitter buffer 18, the thread's shared scratch 14, source queues 11, PLC 6, resamplers 5, frames
+ * 4.
  */
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'

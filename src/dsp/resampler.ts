@@ -14,7 +14,9 @@
  *   - 2:1 up or down (8 ↔ 16 k, 16 ↔ 32 k): the filter is a half-band (cut-off at R/4, D odd), so every other tap is
  *     an exact zero. Upsampling: the odd outputs are a pure delay (the one non-zero tap of their phase is h[D] = 1),
  *     the even outputs a symmetric FIR folded in pairs ((D+1)/2 multiplies: 18 for 8 → 16 k). Downsampling: the same
- *     folded pairs plus the centre tap. Both run four outputs at a time with rotating loads (register blocking).
+ *     folded pairs plus the centre tap. Both run four outputs at a time with rotating loads (register blocking); for
+ *     the standard 8 ↔ 16 kHz filter (18 pairs) the pair loop is spelt out with the coefficients in locals
+ *     (runUp2Unrolled, runDown2Unrolled: ~20 % less time, the same sums in the same order).
  *   - 1:M integer decimation (48 → 16 k, 96 → 16 k): one symmetric FIR folded in pairs, evaluated every M inputs,
  *     without the exact zeros of the M-band filter (every M-th tap from the centre: a third of the pairs at 48 → 16 k).
  *   - L:1 integer interpolation (16 → 48 k, 16 → 96 k): per input, L short phase FIRs, 4 inputs at a time per phase.
@@ -23,7 +25,10 @@
  *   - awkward ratios (L·K would exceed RESAMPLER_MAX_TABLE_TAPS, e.g. 44 101 Hz): speexdsp's interpolated mode, a
  *     table of RESAMPLER_INTERPOLATED_PHASES + 1 phases with linear interpolation between the two nearest.
  * Input is copied (non-finite → 0) into a history buffer of K − 1 + block samples so every FIR reads a contiguous
- * window with no modulo; after each block the last K − 1 samples move to the front (copyWithin).
+ * window with no modulo; after each block the last K − 1 samples move to the front (copyWithin). The copy has no
+ * per-sample branch: one overflow test finds a block with a huge or non-finite sample, which is copied again clamped.
+ * Cost per 20 ms frame (bench `resampler`, interleaved with the previous code): 8 → 16 k ~2.7 µs (was ~3.3), 16 → 8 k
+ * ~3.0 µs (was ~3.7).
  *
  * Design goals (standard quality; 'high' designs the same edges for 100 dB):
  *   lower rate f = min(in, out) | passband edge | stopband edge | design stopband
