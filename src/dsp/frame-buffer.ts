@@ -21,6 +21,7 @@
  * Times are milliseconds from a caller-supplied clock (`config.clock`, default Date.now), so replay at any speed and
  * tests stay deterministic: pass `nowMs` explicitly to write/read to use simulated time.
  */
+import { EMPTY_PAIRS, float32ToInt16, INT16_SCALE, LITTLE_ENDIAN } from './int16'
 
 export interface FrameBufferConfig {
   sampleRateHz: number
@@ -69,14 +70,6 @@ const DEFAULTS: FrameBufferConfig = {
   clock: Date.now,
   sampleFormat: 'float32',
 }
-/** Int16 storage: samples × 32768, clamped to the 16-bit range. */
-const INT16_SCALE = 32768
-/** Int16Array and Int32Array views use the host's byte order: pairs of samples as one word need little-endian. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-/** No pairs view (float32 storage, or a big-endian host). */
-const EMPTY_PAIRS = new Int32Array(0)
-/** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (floatToInt16's test for samples too large to truncate). */
-const HUGE_SCALE = 2 ** 994
 
 export class FrameBuffer {
   readonly frameSamples: number
@@ -382,13 +375,8 @@ function copyFloat(out: Float32Array, at: number, source: Float32Array, from: nu
 }
 
 /**
- * Float32 → Int16 storage: round(v·32768) clamped to −32768…32767, non-finite → 0; returns the non-finite count.
- * Rounding as Math.round (half up): q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and its
- * truncation is floor(q + 0.5) + 65536 (positive), which the Int16 store keeps modulo 2^16, removing the 65536.
- * The fast loop has no per-sample branch: it truncates without clamping, and one OR of the truncations less 32768
- * shows whether any fell outside 0…65535 (a sample to clamp, or a NaN or ±Infinity, truncated to 0); samples of
- * 2^15 full scales or more, whose truncation could wrap into range, show in an overflow test (q·2^994 is ±Infinity
- * from |q| ≥ 2^30, and q·S − q·S then NaN). Either sends the chunk through the clamping loop.
+ * Float32 → Int16 storage: round(v·32768) clamped to −32768…32767, non-finite → 0 (int16.ts's branch-free loop, the
+ * clamping loop for a chunk it cannot take); returns the non-finite count.
  */
 function floatToInt16(
   out: Int16Array,
@@ -398,61 +386,7 @@ function floatToInt16(
   from: number,
   count: number,
 ): number {
-  let check = 0
-  let bits = 0
-  let i = 0
-  if ((at & 1) === 0 && pairs.length > 0) {
-    // Two samples per 32-bit store: the first in the low half (little-endian), each taken modulo 2^16 as the Int16
-    // store would.
-    for (let p = at >> 1; i + 3 < count; i += 4, p += 2) {
-      const a = source[from + i]! * INT16_SCALE
-      const b = source[from + i + 1]! * INT16_SCALE
-      const c = source[from + i + 2]! * INT16_SCALE
-      const d = source[from + i + 3]! * INT16_SCALE
-      const sa = a * HUGE_SCALE
-      const sb = b * HUGE_SCALE
-      const sc = c * HUGE_SCALE
-      const sd = d * HUGE_SCALE
-      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
-      const ta = (a + 65536.5) | 0
-      const tb = (b + 65536.5) | 0
-      const tc = (c + 65536.5) | 0
-      const td = (d + 65536.5) | 0
-      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-      pairs[p] = (ta & 0xffff) | (tb << 16)
-      pairs[p + 1] = (tc & 0xffff) | (td << 16)
-    }
-  } else {
-    for (; i + 3 < count; i += 4) {
-      const a = source[from + i]! * INT16_SCALE
-      const b = source[from + i + 1]! * INT16_SCALE
-      const c = source[from + i + 2]! * INT16_SCALE
-      const d = source[from + i + 3]! * INT16_SCALE
-      const sa = a * HUGE_SCALE
-      const sb = b * HUGE_SCALE
-      const sc = c * HUGE_SCALE
-      const sd = d * HUGE_SCALE
-      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd)) // one add in the loop-carried chain per four samples
-      const ta = (a + 65536.5) | 0
-      const tb = (b + 65536.5) | 0
-      const tc = (c + 65536.5) | 0
-      const td = (d + 65536.5) | 0
-      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-      out[at + i] = ta
-      out[at + i + 1] = tb
-      out[at + i + 2] = tc
-      out[at + i + 3] = td
-    }
-  }
-  for (; i < count; i++) {
-    const a = source[from + i]! * INT16_SCALE
-    const sa = a * HUGE_SCALE
-    check += sa - sa
-    const ta = (a + 65536.5) | 0
-    bits |= ta - 32768
-    out[at + i] = ta
-  }
-  if (check === 0 && (bits & ~0xffff) === 0) return 0
+  if (float32ToInt16(out, pairs, at, source, from, count)) return 0
   return floatToInt16Clamped(out, at, source, from, count)
 }
 

@@ -74,6 +74,7 @@
  * than RESYNC_FRAMES restart the stream (harmless: the buffer is empty after silence); a stream's end is concealed
  * for up to quietMs before 'idle'.
  */
+import { float32ToInt16, INT16_SCALE, INT16_UNIT, LITTLE_ENDIAN } from './int16'
 import { sanitize, seqDiff, timestampDiff } from './units'
 
 export type JitterBufferMode = 'adaptive' | 'fixed'
@@ -171,13 +172,6 @@ export const JITTER_BUFFER_DEFAULTS: Readonly<JitterBufferConfig> = {
   sampleFormat: 'float32',
 }
 
-/** 16-bit slots: sample × INT16_SCALE; INT16_UNIT is one step (exact powers of two). */
-const INT16_SCALE = 32768
-const INT16_UNIT = 1 / 32768
-/** Int16Array and Int32Array views use the host's byte order: pairs of samples as one word need little-endian. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-/** q·2^994 overflows to ±Infinity exactly when |q| ≥ 2^30 (copyFloat32ToInt16's test for samples too large). */
-const HUGE_SCALE = 2 ** 994
 /** Quantile of the (non-spike) relative delays that sets the jitter target (late loss ≈ 1 − quantile). */
 const DELAY_QUANTILE = 0.99
 /** Sliding window of the delay statistics: 1000 packets = 20 s of 20 ms frames. */
@@ -821,7 +815,7 @@ export class JitterBuffer {
     const n = this.frameSamples
     const target = this.slotSamples16
     const length = payload.length < n ? payload.length : n
-    if (payload instanceof Float32Array && copyFloat32ToInt16(target, this.slotPairs16, start, payload, length) === 0) {
+    if (payload instanceof Float32Array && float32ToInt16(target, this.slotPairs16, start, payload, 0, length)) {
       for (let i = length; i < n; i++) target[start + i] = 0
       return
     }
@@ -1089,74 +1083,4 @@ export function validateConfig(c: JitterBufferConfig): void {
   if (!MODES.includes(c.mode)) throw new RangeError(`mode: '${String(c.mode)}' is not one of adaptive, fixed`)
   if (c.sampleFormat !== 'float32' && c.sampleFormat !== 'int16')
     throw new RangeError(`sampleFormat: '${String(c.sampleFormat)}' is not one of float32, int16`)
-}
-
-/**
- * copyPayload16's loop for a Float32 payload: target[start …] = round(v·32768), unrolled by four with no per-sample
- * branch. Rounding half up as Math.round: q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and
- * its truncation is floor(q + 0.5) + 65536, which the Int16 store keeps modulo 2^16. Returns 0 when every sample was
- * finite and within −32768…32767 after rounding (the clamp of the exact loop would have changed nothing: one OR of the
- * truncations less 32768 shows any outside 0…65535; q·2^994 overflows for |q| ≥ 2^30, which could wrap into range),
- * non-zero otherwise (target partly written): the caller's exact loop then clamps, zeroes and counts.
- */
-function copyFloat32ToInt16(
-  target: Int16Array,
-  pairs: Int32Array,
-  start: number,
-  payload: Float32Array,
-  length: number,
-): number {
-  let check = 0
-  let bits = 0
-  let i = 0
-  if ((start & 1) === 0 && pairs.length > 0) {
-    // Two samples per 32-bit store (little-endian: the first in the low half), each modulo 2^16 as the Int16 store.
-    for (let p = start >> 1; i + 3 < length; i += 4, p += 2) {
-      const a = payload[i]! * INT16_SCALE
-      const b = payload[i + 1]! * INT16_SCALE
-      const c = payload[i + 2]! * INT16_SCALE
-      const d = payload[i + 3]! * INT16_SCALE
-      const sa = a * HUGE_SCALE
-      const sb = b * HUGE_SCALE
-      const sc = c * HUGE_SCALE
-      const sd = d * HUGE_SCALE
-      check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
-      const ta = (a + 65536.5) | 0
-      const tb = (b + 65536.5) | 0
-      const tc = (c + 65536.5) | 0
-      const td = (d + 65536.5) | 0
-      bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-      pairs[p] = (ta & 0xffff) | (tb << 16)
-      pairs[p + 1] = (tc & 0xffff) | (td << 16)
-    }
-  }
-  for (; i + 3 < length; i += 4) {
-    const a = payload[i]! * INT16_SCALE
-    const b = payload[i + 1]! * INT16_SCALE
-    const c = payload[i + 2]! * INT16_SCALE
-    const d = payload[i + 3]! * INT16_SCALE
-    const sa = a * HUGE_SCALE
-    const sb = b * HUGE_SCALE
-    const sc = c * HUGE_SCALE
-    const sd = d * HUGE_SCALE
-    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
-    const ta = (a + 65536.5) | 0
-    const tb = (b + 65536.5) | 0
-    const tc = (c + 65536.5) | 0
-    const td = (d + 65536.5) | 0
-    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-    target[start + i] = ta
-    target[start + i + 1] = tb
-    target[start + i + 2] = tc
-    target[start + i + 3] = td
-  }
-  for (; i < length; i++) {
-    const a = payload[i]! * INT16_SCALE
-    const sa = a * HUGE_SCALE
-    check += sa - sa
-    const ta = (a + 65536.5) | 0
-    bits |= ta - 32768
-    target[start + i] = ta
-  }
-  return check !== 0 || (bits & ~0xffff) !== 0 ? 1 : 0
 }
