@@ -14,25 +14,31 @@ const FRAMES = 1000
  */
 let signals: { far: Float32Array; mic: Float32Array } | null = null
 
+/** The rt250 scene's first `frames` 20 ms frames, near and far (views; the scene is made once per process). */
+function rt250Frames(frames: number): { nearFrames: Float32Array[]; farFrames: Float32Array[] } {
+  if (!signals) {
+    const scene = echoScene('rt250')
+    signals = { far: scene.far, mic: scene.mic }
+  }
+  const { far, mic } = signals
+  const nearFrames: Float32Array[] = []
+  const farFrames: Float32Array[] = []
+  for (let f = 0; f < frames; f++) {
+    nearFrames.push(mic.subarray(f * FRAME_SAMPLES_16K, (f + 1) * FRAME_SAMPLES_16K))
+    farFrames.push(far.subarray(f * FRAME_SAMPLES_16K, (f + 1) * FRAME_SAMPLES_16K))
+  }
+  return { nearFrames, farFrames }
+}
+
 function aecBench(name: string, description: string, config: Partial<EchoCancellerConfig>, frames = FRAMES): Bench {
   return {
     name,
     description,
     frameMs: 20,
     setup() {
-      if (!signals) {
-        const scene = echoScene('rt250')
-        signals = { far: scene.far, mic: scene.mic }
-      }
-      const { far, mic } = signals
+      const { nearFrames, farFrames } = rt250Frames(frames)
       const aec = new EchoCanceller(config)
       const out = new Float32Array(FRAME_SAMPLES_16K)
-      const nearFrames: Float32Array[] = []
-      const farFrames: Float32Array[] = []
-      for (let f = 0; f < frames; f++) {
-        nearFrames.push(mic.subarray(f * FRAME_SAMPLES_16K, (f + 1) * FRAME_SAMPLES_16K))
-        farFrames.push(far.subarray(f * FRAME_SAMPLES_16K, (f + 1) * FRAME_SAMPLES_16K))
-      }
       // Converge first: the bench times the steady state, as a call spends most of its time there.
       for (let f = 0; f < frames; f++) aec.process(nearFrames[f]!, farFrames[f]!, out)
       return {
@@ -61,19 +67,14 @@ function chainBench(): Bench {
     description: 'echo canceller (MDF 1024 taps, suppressor, delay estimation) → noise reducer (gate, 0.8) on rt250',
     frameMs: 20,
     setup() {
-      if (!signals) {
-        const scene = echoScene('rt250')
-        signals = { far: scene.far, mic: scene.mic }
-      }
-      const { far, mic } = signals
+      const frames = FRAMES
+      const { nearFrames, farFrames } = rt250Frames(frames)
       const aec = new EchoCanceller({ filterLength: 1024 })
       const nr = new NoiseReducer()
       const out = new Float32Array(FRAME_SAMPLES_16K)
-      const frames = FRAMES
       const run = () => {
         for (let f = 0; f < frames; f++) {
-          const at = f * FRAME_SAMPLES_16K
-          aec.process(mic.subarray(at, at + FRAME_SAMPLES_16K), far.subarray(at, at + FRAME_SAMPLES_16K), out)
+          aec.process(nearFrames[f]!, farFrames[f]!, out)
           nr.process(out, out, undefined, aec.metrics.untouched)
         }
       }
