@@ -162,7 +162,9 @@ test('tuning: the noise strength slider from 0.2 to 1.0 reaches the engine and r
   await slider.scrollIntoViewIfNeeded()
   const box = (await slider.boundingBox())!
   const thumbX = (fraction: number): number => box.x + 8 + fraction * (box.width - 16)
-  await page.mouse.move(thumbX(0.2), box.y + box.height / 2)
+  // Onto the thumb with Playwright's checks (visible, stable, the slider itself under the pointer: on a loaded machine
+  // the live panels re-laying out while the demo plays once moved it between measuring and pressing), then press.
+  await slider.hover({ position: { x: thumbX(0.2) - box.x, y: box.height / 2 } })
   await page.mouse.down()
   for (let i = 1; i <= 10; i++) await page.mouse.move(thumbX(0.2 + 0.09 * i), box.y + box.height / 2)
   await page.mouse.move(box.x + box.width + 20, box.y + box.height / 2)
