@@ -2298,13 +2298,15 @@ export class EchoCanceller {
     const P = this.suppressor.blockPowers
     const yp = this.suppressor.bins // Σ|Ŷ|² in P
     const leak = this.leak
-    for (let k = 0; k < K; k++) {
+    // MDF bins 2j and 2j + 1 share the suppressor's bin j, so their step before the far power's normalization.
+    for (let k = 0; k < K; k += 2) {
       const ep = P[k >> 1]! + 1e-20
       let r = leak * P[yp + (k >> 1)]!
       if (r > 0.5 * ep) r = 0.5 * ep
       // (Math.max, not a conditional assignment: a phi of a computed and a loaded number makes V8 box the doubles)
-      const mu = Math.max(Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep), minStep)
-      step[k] = Math.min(mu, stepLimit) / (X[fp + k]! + floor)
+      const mu = Math.min(Math.max(Math.min(STEP_MAX, (0.7 * r + 0.3 * rer * ep) / ep), minStep), stepLimit)
+      step[k] = mu / (X[fp + k]! + floor)
+      if (k + 1 < K) step[k + 1] = mu / (X[fp + k + 1]! + floor)
     }
   }
 
@@ -2350,11 +2352,12 @@ export class EchoCanceller {
     const xa = mdf.farSpectraAt + mdf.oldestFarAt
     const wa = mdf.foregroundAt + (M - 1) * 2 * K
     // Partition M at block m is partition M−1 of block m−1, one decay step down: T(m) = ρ·(T(m−1) + P_{M−1}(m−1)).
-    // (The tail at 0 of tailState, the last partition's power at K.)
+    // (The tail at 0 of tailState, the last partition's power at K.) Only the even bins: the suppressor's bin k is the
+    // MDF's bin 2k (the odd ones, which nothing reads, stay 0).
     const T = this.tailState
     const A = mdf.activeBins
     let zero = true
-    for (let k = 0; k < A; k++) {
+    for (let k = 0; k < A; k += 2) {
       const xr = X[xa + 2 * k]!
       const xi = X[xa + 2 * k + 1]!
       const wr = X[wa + 2 * k]!
