@@ -1033,8 +1033,14 @@ class ResidualSuppressor {
   blockCrossEnergy = 0
   /** Σ residual echo estimate over the last hop (time-domain energy), for the metrics. */
   residualEnergy = 0
-  /** Share of |Ŷ|² counted as residual echo, min(1, 2η), set before synthesize(). */
+  /**
+   * Doubles the caller sets before analyze() and synthesize() (as arguments they would be boxed, a heap number per
+   * call): the leak regression's averaging rate (0: hold it), the share of |Ŷ|² counted as residual echo min(1, 2η),
+   * and the suppression strength 0–1.
+   */
+  leakAverage = 0
   leak2 = 1
+  strength = 1
   /** Bins [0, activeBins) are suppressed; above (no near-end content there) the error passes at unit gain. */
   activeBins = 0
   /** Hops left in the near-talker state (the suppressor backs off). */
@@ -1172,7 +1178,8 @@ class ResidualSuppressor {
    * energies (near: the mic, for the metrics), adds the powers to the block sums and, when leakAverage > 0, runs the
    * leak regression's per-bin part with that averaging rate.
    */
-  analyze(blocks: Float64Array, eAt: number, yAt: number, near: Float32Array, at: number, leakAverage: number): void {
+  analyze(blocks: Float64Array, eAt: number, yAt: number, near: Float32Array, at: number): void {
+    const leakAverage = this.leakAverage
     const H = this.hop
     const K = this.activeBins
     // Frame = [previous hop, this hop]; the previous hop's samples are kept in the first half of the frame buffers.
@@ -1301,22 +1308,15 @@ class ResidualSuppressor {
   }
 
   /**
-   * Gains for the analyzed hop and H output samples to blocks[outAt …]. leak2 (a field, set by the caller: doubles passed
-   * as arguments would be boxed) scales |Ŷ|² into the residual echo; strength 0–1 sets β and the floor; enabled ramps
-   * the suppression in or out.
+   * Gains for the analyzed hop and H output samples to blocks[outAt …]. The fields leak2 (scales |Ŷ|² into the residual
+   * echo) and strength (0–1: β and the floor) are set by the caller; enabled ramps the suppression in or out.
    */
-  synthesize(
-    strength: number,
-    enabled: boolean,
-    echoDominant: boolean,
-    converged: boolean,
-    blocks: Float64Array,
-    outAt: number,
-  ): void {
+  synthesize(enabled: boolean, echoDominant: boolean, converged: boolean, blocks: Float64Array, outAt: number): void {
     const H = this.hop
     const K = this.activeBins
     const n = 2 * H
     const leak2 = this.leak2
+    const strength = this.strength
     // The spectra, powers and residual in the work view, the per-bin state in the state array, by region offsets.
     const X = this.work
     const S = this.state
@@ -1610,6 +1610,8 @@ export class EchoCanceller {
   private doubleTalkHangover = 0
   /** Histogram bin of each ERLE in the window (ERLE_HISTOGRAM_BINS ≤ 256), to take it out when it leaves. */
   private readonly erleHistory = new Uint8Array(ERLE_WINDOW)
+  /** The last far single-talk frame's ERLE, dB (recordErle's input). */
+  private erleSampleDb = 0
   private readonly erleHistogram = new Uint16Array(ERLE_HISTOGRAM_BINS)
   private erleCount = 0
   private erleNext = 0
@@ -2101,7 +2103,8 @@ export class EchoCanceller {
       }
       // The leak regression would read a near talker's power swings as echo leakage: hold it in double talk.
       const leakUpdate = suppressor.nearHangover === 0
-      suppressor.analyze(this.blocks, 2 * B + hop, B + hop, near, hop, leakUpdate ? leakAverage : 0)
+      suppressor.leakAverage = leakUpdate ? leakAverage : -0 // (−0: see updateLeak's ratio)
+      suppressor.analyze(this.blocks, 2 * B + hop, B + hop, near, hop)
       const hopEcho = suppressor.hopEchoEnergy
       syf += hopEcho
       if (leakUpdate) this.updateLeak()
@@ -2109,7 +2112,8 @@ export class EchoCanceller {
       // The coherence decides the echo path until the filter is trusted; then it is only reported (every 4th hop).
       this.hopCount++
       suppressor.coherenceDue = !this.trusted || (this.hopCount & 3) === 0
-      suppressor.synthesize(strength, postFilter, echoDominant, this.trusted, this.blocks, 5 * B + hop)
+      suppressor.strength = strength
+      suppressor.synthesize(postFilter, echoDominant, this.trusted, this.blocks, 5 * B + hop)
       if (sxx > FAR_SILENT_POWER * B) this.echoCoherence += 0.05 * (suppressor.explained - this.echoCoherence)
       this.frameResidual += suppressor.residualEnergy
       this.frameMic += this.previousMicEnergy // the hop's output is the previous hop's input
@@ -2248,7 +2252,8 @@ export class EchoCanceller {
     pyy = Math.sqrt(pyy)
     pey = pey / (pyy + 1e-30)
     const betaMax = (0.5 * H) / this.config.sampleRateHz
-    const ratio = hopError > 1e-12 ? hopEcho / hopError : 0
+    // (−0, not 0: a phi of a computed double and the integer 0 makes V8 box the double, a heap number per hop)
+    const ratio = hopError > 1e-12 ? hopEcho / hopError : -0
     const alpha = Math.min(4 * betaMax * ratio * ratio, betaMax)
     this.pey = (1 - alpha) * this.pey + alpha * pey
     this.pyy = (1 - alpha) * this.pyy + alpha * pyy
@@ -2381,7 +2386,8 @@ export class EchoCanceller {
     const m = this.metrics
     const estimate = this.estimator.estimate
     const rate = this.config.sampleRateHz
-    m.bulkDelayMs = this.config.delayEstimation ? estimate.delayMs : 0
+    if (this.config.delayEstimation) m.bulkDelayMs = estimate.delayMs
+    else m.bulkDelayMs = 0 // (two stores, not a phi of a double and 0: that boxed the double, a heap number per frame)
     m.compensatedDelayMs = (this.appliedDelay * 1000) / rate
     m.delayConfidence = estimate.confidence
     m.delayStable = estimate.stable
@@ -2416,7 +2422,8 @@ export class EchoCanceller {
       m.erleDb = toDb(this.smoothedMic / (this.smoothedOut + 1e-20))
       m.linearErleDb = toDb(this.smoothedMic / (this.smoothedError + 1e-20))
       m.erlDb = toDb(this.smoothedFar / (this.smoothedMic + 1e-20))
-      this.recordErle(toDb(this.frameMic / (this.frameOut + 1e-20)))
+      this.erleSampleDb = toDb(this.frameMic / (this.frameOut + 1e-20))
+      this.recordErle()
     }
     m.echoPath = this.echoPath
     m.echoCoherence = this.echoCoherence
@@ -2432,15 +2439,12 @@ export class EchoCanceller {
     else m.state = 'converging'
   }
 
-  private static erleBin(db: number): number {
-    const bin = Math.round((db - ERLE_HISTOGRAM_MIN_DB) / ERLE_HISTOGRAM_STEP_DB)
-    return bin < 0 ? 0 : bin >= ERLE_HISTOGRAM_BINS ? ERLE_HISTOGRAM_BINS - 1 : bin
-  }
-
-  private recordErle(db: number): void {
+  /** The frame's ERLE (erleSampleDb, a field: as an argument the double would be boxed) into the histogram. */
+  private recordErle(): void {
     if (this.erleCount === ERLE_WINDOW) this.erleHistogram[this.erleHistory[this.erleNext]!]!--
     else this.erleCount++
-    const bin = EchoCanceller.erleBin(db)
+    const position = Math.round((this.erleSampleDb - ERLE_HISTOGRAM_MIN_DB) / ERLE_HISTOGRAM_STEP_DB)
+    const bin = position < 0 ? 0 : position >= ERLE_HISTOGRAM_BINS ? ERLE_HISTOGRAM_BINS - 1 : position
     this.erleHistory[this.erleNext] = bin
     this.erleNext = (this.erleNext + 1) % ERLE_WINDOW
     this.erleHistogram[bin]!++
