@@ -17,21 +17,13 @@ import {
   type EchoSceneName,
   type NoiseScene,
 } from '../helpers/scenes'
-import { decodeWav, WaveFile } from '../helpers/wav'
+import { decodeWav, writeWav16 } from '../helpers/wav'
 import type { Bench, BenchFigures } from './harness'
 import { runSpeexPeer, speexPeerBinary } from './peer/speexdsp'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 
 const FRAME = 320
 const workDir = mkdtempSync(join(tmpdir(), 'voip-quality-'))
-
-function writeWav(path: string, samples: Float32Array): void {
-  const pcm = new Int16Array(samples.length)
-  for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768)))
-  const wav = new WaveFile()
-  wav.fromScratch(1, 16000, '16', pcm)
-  writeFileSync(path, wav.toBuffer())
-}
 
 /** Runs near (+ far) through the pipeline; returns the output, its delay and the time per frame. */
 function runWorkbench(near: Float32Array, far: Float32Array | null, config: Partial<PipelineConfig>) {
@@ -58,8 +50,8 @@ function runPeer(name: string, mic: Float32Array, far: Float32Array | null, taps
   const micWav = join(workDir, `${name}-mic.wav`)
   const farWav = far ? join(workDir, `${name}-far.wav`) : null
   const outWav = join(workDir, `${name}-out.wav`)
-  writeWav(micWav, mic)
-  if (far && farWav) writeWav(farWav, far)
+  writeWav16(micWav, mic)
+  if (far && farWav) writeWav16(farWav, far)
   const run = runSpeexPeer(binary, {
     micWav,
     farWav,

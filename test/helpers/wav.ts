@@ -2,6 +2,7 @@
  * wavefile, loaded so it works both under vitest (ESM build, named export) and plain Node / tsx (UMD build, whose
  * named exports arrive under `default`), plus a fast reader for the project's 16-bit PCM fixtures.
  */
+import { writeFileSync } from 'node:fs'
 import { WaveFile } from '../../src/main/capture/wavefile'
 
 export { WaveFile }
@@ -21,4 +22,13 @@ export function decodeWav(bytes: Uint8Array, name = 'WAV'): { samples: Float32Ar
   wav.toBitDepth('32f')
   const samples = Float32Array.from(wav.getSamples(false, Float64Array) as unknown as Float64Array)
   return { samples, sampleRateHz: fmt.sampleRate }
+}
+
+/** Writes mono Float32 samples as a 16-bit PCM WAV (rounded, clamped), e.g. for the speexdsp peer. */
+export function writeWav16(path: string, samples: Float32Array, sampleRateHz = 16000): void {
+  const pcm = new Int16Array(samples.length)
+  for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768)))
+  const wav = new WaveFile()
+  wav.fromScratch(1, sampleRateHz, '16', pcm)
+  writeFileSync(path, wav.toBuffer())
 }
