@@ -258,11 +258,6 @@ export class FrameBuffer {
     return this.count
   }
 
-  /** Samples append() holds of a frame not yet complete. */
-  get pendingSamples(): number {
-    return this.pendingLength
-  }
-
   /** Empties the ring and zeroes the counters; keeps the storage. Pending async readers time out as usual. */
   reset(): void {
     this.head = 0

@@ -1,6 +1,6 @@
 /**
  * int16.ts: Float32 samples to 16-bit PCM, the one conversion the 16-bit buffers (FrameBuffer's 'int16' storage,
- * the jitter buffer's 16-bit slots) and the pipeline's far reference share, written once.
+ * the jitter buffer's 16-bit slots) share, written once.
  *
  * round(v·32768) half up, as Math.round: q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and
  * its truncation is floor(q + 0.5) + 65536 (positive), which an Int16 store keeps modulo 2^16, removing the 65536.
@@ -88,48 +88,6 @@ export function float32ToInt16(
     const ta = (a + 65536.5) | 0
     bits |= ta - 32768
     out[at + i] = ta
-  }
-  return check === 0 && (bits & ~0xffff) === 0
-}
-
-/**
- * out[0, n) = source[0, n) rounded to 16 bits as an 'int16' FrameBuffer stores and reads it, round(v·32768)/32768 (the
- * same branch-free rounding: the truncation of q + 65536.5, exact for a Float32 v). Returns false (out partly written)
- * when a sample needs the buffer's clamp or is not finite: one OR of the truncations less 32768 shows any outside
- * 0…65535, and q·2^994 overflows for |q| ≥ 2^30, whose truncation could wrap into range.
- */
-export function roundTo16Bits(out: Float32Array, source: Float32Array, n: number): boolean {
-  const scale = 1 / 32768
-  let check = 0
-  let bits = 0
-  let i = 0
-  for (; i + 3 < n; i += 4) {
-    const a = source[i]! * 32768
-    const b = source[i + 1]! * 32768
-    const c = source[i + 2]! * 32768
-    const d = source[i + 3]! * 32768
-    const sa = a * HUGE_SCALE
-    const sb = b * HUGE_SCALE
-    const sc = c * HUGE_SCALE
-    const sd = d * HUGE_SCALE
-    check += sa - sa + (sb - sb) + (sc - sc + (sd - sd))
-    const ta = (a + 65536.5) | 0
-    const tb = (b + 65536.5) | 0
-    const tc = (c + 65536.5) | 0
-    const td = (d + 65536.5) | 0
-    bits |= (ta - 32768) | (tb - 32768) | (tc - 32768) | (td - 32768)
-    out[i] = (ta - 65536) * scale
-    out[i + 1] = (tb - 65536) * scale
-    out[i + 2] = (tc - 65536) * scale
-    out[i + 3] = (td - 65536) * scale
-  }
-  for (; i < n; i++) {
-    const a = source[i]! * 32768
-    const sa = a * HUGE_SCALE
-    check += sa - sa
-    const ta = (a + 65536.5) | 0
-    bits |= ta - 32768
-    out[i] = (ta - 65536) * scale
   }
   return check === 0 && (bits & ~0xffff) === 0
 }

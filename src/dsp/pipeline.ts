@@ -33,8 +33,7 @@
  * path ~6 (16 → 8 kHz, 16-bit framing, G.711 out and back, 8 → 16 kHz), the rest ~2 (far reference, levels, framing,
  * metrics). With the echo canceller and the noise reducer off the same work costs ~12 µs (pushPacket 1, output path
  * 6, tick 5; 17 µs before the 2:1 resampler kernels were spelt out and the 16-bit copies made branch-free). The near
- * and far levels are two sums in one pass, and with no stage on the near sum is the output's. The frame pullOutput
- * sends reaches tick without the far queue's 16-bit store and read when the queue is empty (farStaged). State
+ * and far levels are two sums in one pass, and with no stage on the near sum is the output's. State
  * 199 144 bytes (stateBytes, each buffer counted once, fft.js tables included; KiB): AEC 71 (filter 28, delay
  * estimator 17, far history 16, FFTs 8, suppressor 7, FIFO 2), NR 30, the service's buffers 24 (input 16 at 16 kHz,
  * output 8 at 8 kHz), jitter buffer 18, the thread's shared scratch 14, source queues 11, PLC 6, resamplers 5, frames
@@ -43,7 +42,6 @@
 import { EchoCanceller, type EchoEngine } from './echo-canceller'
 import { FrameBuffer, type FrameSampleFormat } from './frame-buffer'
 import { g711DecodeFloat, g711Encode, type G711Law } from './g711'
-import { roundTo16Bits } from './int16'
 import type { JitterBufferMode } from './jitter-buffer'
 import { NetworkReceiver, type PullOutcome } from './network-receiver'
 import { NoiseReducer, type NoiseReducerEngine, type NoiseReducerMode } from './noise-reducer'
@@ -259,12 +257,6 @@ export class Pipeline {
   /** pullOutput's 16-bit frame: a view of far8k's memory. */
   private out16!: Int16Array
   private hasPacketSource = false
-  /**
-   * A far frame pushFarPacket made while the far queue was empty, left in far16k instead of the queue: tick takes it
-   * from there, rounded to 16 bits as the queue stores it (one pass instead of a store and a read). Whatever else feeds
-   * the queue or writes far16k's memory first moves it into the queue (flushFar), so the order never changes.
-   */
-  private farStaged = false
 
   /**
    * The band the near end can carry, for the echo canceller and the noise reducer: a packet (G.711) source has nothing
@@ -374,7 +366,6 @@ export class Pipeline {
 
   /** Far-end reference at 16 kHz, any length (re-framed), e.g. a capture's bot track. */
   pushFarPcm(samples: Float32Array, length = samples.length): void {
-    this.flushFar()
     this.farQueue.append(samples, 0, length)
   }
 
@@ -383,14 +374,10 @@ export class Pipeline {
    * upsampled; `length` bytes of payload.
    */
   pushFarPacket(payload: Uint8Array, length = payload.length): void {
-    this.flushFar()
     if (length <= this.far8k.length) {
       g711DecodeFloat(this.config.law, payload, this.far8k, length)
       const produced = this.farUpsampler.process(this.far8k, this.far16k, length)
-      const queue = this.farQueue
-      if (produced === this.frameSamples && queue.framesBuffered === 0 && queue.pendingSamples === 0)
-        this.farStaged = true
-      else queue.append(this.far16k, 0, produced)
+      this.farQueue.append(this.far16k, 0, produced)
       return
     }
     let offset = 0
@@ -414,7 +401,6 @@ export class Pipeline {
       let input = samples
       if (offset > 0) {
         // A burst of more than a frame: staged frame by frame (no views allocated), in far16k's memory.
-        this.flushFar()
         input = this.outFrame
         for (let i = 0; i < n; i++) input[i] = samples[offset + i]!
       }
@@ -462,8 +448,7 @@ export class Pipeline {
     // two independent sums, each in meanSquare's order, run side by side instead of one after the other.
     const near = this.near
     const far = this.far
-    if (this.farStaged) this.takeStagedFar(far)
-    else if (this.farQueue.read(far, 0) !== 'ok') far.fill(0)
+    if (this.farQueue.read(far, 0) !== 'ok') far.fill(0)
     let nearSum = 0
     let farSum = 0
     for (let i = 0; i < n; i++) {
@@ -527,22 +512,6 @@ export class Pipeline {
     return outcome
   }
 
-  /** The staged far frame (pushFarPacket) into far, as the queue would have handed it out. */
-  private takeStagedFar(far: Float32Array): void {
-    this.farStaged = false
-    if (roundTo16Bits(far, this.far16k, this.frameSamples)) return
-    // A sample to clamp (or not finite): the queue's own rounding.
-    this.farQueue.append(this.far16k, 0, this.frameSamples)
-    this.farQueue.read(far, 0)
-  }
-
-  /** The staged far frame into the far queue, before anything else goes in or far16k's memory is written. */
-  private flushFar(): void {
-    if (!this.farStaged) return
-    this.farStaged = false
-    this.farQueue.append(this.far16k, 0, this.frameSamples)
-  }
-
   /** Reads the oldest processed frame from the input frame buffer (the service's get_input_audio). */
   readInput(out: Float32Array, nowMs: number): 'ok' | 'underrun' {
     return this.inputBuffer.read(out, nowMs)
@@ -587,7 +556,6 @@ export class Pipeline {
     this.downsampler.reset()
     this.farUpsampler.reset()
     this.hasPacketSource = false
-    this.farStaged = false
     this.applyNearBand()
     const m = this.metrics
     m.frameIndex = 0
@@ -714,7 +682,6 @@ export class Pipeline {
     this.outputBuffer = buffer(c.audioBufferDurationMs, 'int16', SAMPLE_RATE_8K)
     this.nearQueue = buffer(queueMs, 'float32')
     this.farQueue = buffer(queueMs, 'int16')
-    this.farStaged = false
     this.downsampler = new Resampler({ inputRateHz: SAMPLE_RATE_16K, outputRateHz: SAMPLE_RATE_8K })
     this.farUpsampler = new Resampler({ inputRateHz: SAMPLE_RATE_8K, outputRateHz: SAMPLE_RATE_16K })
     this.near = new Float32Array(this.frameSamples)
