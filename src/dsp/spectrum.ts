@@ -7,10 +7,15 @@
  *   z[n] = x[2n] + j·x[2n+1] and its split, e.g. Numerical Recipes §12.3): spectra interleaved re/im over bins 0…N/2,
  *   forward unnormalized, inverse with the 1/N, so inverse(forward(x)) = x.
  *
- * Cost with fft.js in V8 (one core of the project's machines): 0.75 µs for 128 points, 1.9 µs for 256, 3.7 µs for
- * 512, forward or inverse. fft.js's own realTransform is no faster at these sizes, and a radix-2 split into two
- * quarter-size fft.js transforms is slower (the call overhead dominates). A hand-written radix-8/4 transform was
- * measured 20–30 % faster at 128 points; the project builds on fft.js, as its issues ask, so it is not used.
+ * Cost with fft.js in V8 (one core of the project's machines): 0.6 µs for 128 points, 1.55–1.65 µs for 256, 3.0–3.1 µs
+ * for 512, forward or inverse. The 256-point transform is the slow one: its complex transform of 128 points is an odd
+ * power of two, which fft.js reaches through a radix-2 first stage of one call per butterfly (1.34 µs, against 0.44 for
+ * 64 points and 2.36 for 256). Tried on fft.js, no gain: its own realTransform (1.64 µs for 256); a radix-2 split over
+ * two fft.js transforms of N/4 (forward 1.55 → 1.85 µs, inverse unchanged: the extra passes and calls); the echo
+ * canceller's two inverse transforms paired in one fft.js transform of 256 (−0.4 µs per pair alone, nothing measurable
+ * in the canceller, and the leak between the pair breaks the exact zero of a silent path that the suppressor tests). A
+ * hand-written radix-8/4 transform takes the 128 points in 0.83 µs and the canceller from 69.7 to 64.6 µs per frame;
+ * the project builds on fft.js, as its issues ask, so it is not used here.
  * Nothing allocates after construction; transforms are not reentrant (one fft.js instance per size and one complex
  * scratch shared in the thread: sharedFft, realScratch), which stages that run one after another never need.
  */
