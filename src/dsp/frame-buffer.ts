@@ -21,7 +21,7 @@
  * Times are milliseconds from a caller-supplied clock (`config.clock`, default Date.now), so replay at any speed and
  * tests stay deterministic: pass `nowMs` explicitly to write/read to use simulated time.
  */
-import { EMPTY_PAIRS, float32ToInt16, INT16_SCALE, LITTLE_ENDIAN } from './int16'
+import { EMPTY_PAIRS, float32ToInt16, INT16_SCALE, int16ToFloat32, LITTLE_ENDIAN } from './int16'
 
 export interface FrameBufferConfig {
   sampleRateHz: number
@@ -193,7 +193,7 @@ export class FrameBuffer {
     let bad = 0
     if (source instanceof Int16Array) {
       if (this.isInt16) copyInt16(this.storage16, at, source, from, count)
-      else int16ToFloat(this.storage, at, source, from, count)
+      else int16ToFloat32(this.storage, at, source, EMPTY_PAIRS, from, count)
     } else if (this.isInt16) bad = floatToInt16(this.storage16, this.pairs16, at, source, from, count)
     else bad = copyFloat(this.storage, at, source, from, count)
     if (bad > 0) this.metrics.nonFiniteSamples += bad
@@ -299,7 +299,7 @@ export class FrameBuffer {
     const n = this.frameSamples
     const base = this.head * n
     const copy = out.length < n ? out.length : n
-    if (this.isInt16) readInt16(out, this.storage16, this.pairs16, base, copy)
+    if (this.isInt16) int16ToFloat32(out, 0, this.storage16, this.pairs16, base, copy)
     else readFloat(out, this.storage, base, copy)
     this.release(nowMs)
   }
@@ -415,35 +415,6 @@ function copyInt16(out: Int16Array, at: number, source: Int16Array, from: number
     out[at + i + 3] = source[from + i + 3]!
   }
   for (; i < count; i++) out[at + i] = source[from + i]!
-}
-
-/** Int16 → Float32 storage: s / 32768 (exact). */
-function int16ToFloat(out: Float32Array, at: number, source: Int16Array, from: number, count: number): void {
-  for (let i = 0; i < count; i++) out[at + i] = source[from + i]! * (1 / INT16_SCALE)
-}
-
-/** out[0, count) = storage[base …] / 32768 (exact: a power of two); from an even base, two samples per 32-bit load. */
-function readInt16(out: Float32Array, storage: Int16Array, pairs: Int32Array, base: number, count: number): void {
-  const scale = 1 / INT16_SCALE
-  let i = 0
-  if ((base & 1) === 0 && pairs.length > 0) {
-    for (let p = base >> 1; i + 3 < count; i += 4, p += 2) {
-      const ab = pairs[p]!
-      const cd = pairs[p + 1]!
-      out[i] = ((ab << 16) >> 16) * scale
-      out[i + 1] = (ab >> 16) * scale
-      out[i + 2] = ((cd << 16) >> 16) * scale
-      out[i + 3] = (cd >> 16) * scale
-    }
-  } else {
-    for (; i + 3 < count; i += 4) {
-      out[i] = storage[base + i]! * scale
-      out[i + 1] = storage[base + i + 1]! * scale
-      out[i + 2] = storage[base + i + 2]! * scale
-      out[i + 3] = storage[base + i + 3]! * scale
-    }
-  }
-  for (; i < count; i++) out[i] = storage[base + i]! * scale
 }
 
 function readFloat(out: Float32Array, storage: Float32Array, base: number, count: number): void {

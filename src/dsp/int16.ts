@@ -1,6 +1,6 @@
 /**
- * int16.ts: Float32 samples to 16-bit PCM, the one conversion the 16-bit buffers (FrameBuffer's 'int16' storage,
- * the jitter buffer's 16-bit slots) share, written once.
+ * int16.ts: Float32 samples to 16-bit PCM and back, the conversions the 16-bit buffers (FrameBuffer's 'int16'
+ * storage, the jitter buffer's 16-bit slots) share, written once.
  *
  * round(v·32768) half up, as Math.round: q + 65536.5 is exact for a Float32 v (24 significant bits, |q| ≤ 2^15) and
  * its truncation is floor(q + 0.5) + 65536 (positive), which an Int16 store keeps modulo 2^16, removing the 65536.
@@ -90,4 +90,36 @@ export function float32ToInt16(
     out[at + i] = ta
   }
   return check === 0 && (bits & ~0xffff) === 0
+}
+
+/**
+ * out[at …] = storage[from …]·2^−15 for count samples (exact: a power of two). pairs: an Int32Array view of storage's
+ * memory, or EMPTY_PAIRS; from an even index, two samples per 32-bit load (the first in the low half).
+ */
+export function int16ToFloat32(
+  out: Float32Array,
+  at: number,
+  storage: Int16Array,
+  pairs: Int32Array,
+  from: number,
+  count: number,
+): void {
+  let i = 0
+  if ((from & 1) === 0 && pairs.length > 0) {
+    for (let p = from >> 1; i + 3 < count; i += 4, p += 2) {
+      const ab = pairs[p]!
+      const cd = pairs[p + 1]!
+      out[at + i] = ((ab << 16) >> 16) * INT16_UNIT
+      out[at + i + 1] = (ab >> 16) * INT16_UNIT
+      out[at + i + 2] = ((cd << 16) >> 16) * INT16_UNIT
+      out[at + i + 3] = (cd >> 16) * INT16_UNIT
+    }
+  }
+  for (; i + 3 < count; i += 4) {
+    out[at + i] = storage[from + i]! * INT16_UNIT
+    out[at + i + 1] = storage[from + i + 1]! * INT16_UNIT
+    out[at + i + 2] = storage[from + i + 2]! * INT16_UNIT
+    out[at + i + 3] = storage[from + i + 3]! * INT16_UNIT
+  }
+  for (; i < count; i++) out[at + i] = storage[from + i]! * INT16_UNIT
 }

@@ -74,7 +74,7 @@
  * than RESYNC_FRAMES restart the stream (harmless: the buffer is empty after silence); a stream's end is concealed
  * for up to quietMs before 'idle'.
  */
-import { float32ToInt16, INT16_SCALE, INT16_UNIT, LITTLE_ENDIAN } from './int16'
+import { float32ToInt16, INT16_SCALE, int16ToFloat32, INT16_UNIT, LITTLE_ENDIAN } from './int16'
 import { sanitize, seqDiff, timestampDiff } from './units'
 
 export type JitterBufferMode = 'adaptive' | 'fixed'
@@ -838,27 +838,7 @@ export class JitterBuffer {
   /** out[0, length) = the slot's samples from base. */
   private readSlot(base: number, out: Float32Array, length: number): void {
     if (this.isInt16) {
-      const samples = this.slotSamples16
-      const pairs = this.slotPairs16
-      let i = 0
-      if ((base & 1) === 0 && pairs.length > 0) {
-        // Two samples per 32-bit load (little-endian: the first in the low half).
-        for (let p = base >> 1; i + 3 < length; i += 4, p += 2) {
-          const ab = pairs[p]!
-          const cd = pairs[p + 1]!
-          out[i] = ((ab << 16) >> 16) * INT16_UNIT
-          out[i + 1] = (ab >> 16) * INT16_UNIT
-          out[i + 2] = ((cd << 16) >> 16) * INT16_UNIT
-          out[i + 3] = (cd >> 16) * INT16_UNIT
-        }
-      }
-      for (; i + 3 < length; i += 4) {
-        out[i] = samples[base + i]! * INT16_UNIT
-        out[i + 1] = samples[base + i + 1]! * INT16_UNIT
-        out[i + 2] = samples[base + i + 2]! * INT16_UNIT
-        out[i + 3] = samples[base + i + 3]! * INT16_UNIT
-      }
-      for (; i < length; i++) out[i] = samples[base + i]! * INT16_UNIT
+      int16ToFloat32(out, 0, this.slotSamples16, this.slotPairs16, base, length)
     } else {
       const samples = this.slotSamples
       for (let i = 0; i < length; i++) out[i] = samples[base + i]!
