@@ -25,7 +25,7 @@
  * keep only the band's 106 bins, in single precision), the hop scratch (7 KiB) in the thread's shared scratch
  * (scratch.ts), the transform lent by the echo canceller. Nothing allocates after construction.
  *
- * The transforms are spectrum.ts's RealFft (fft.js underneath); the echo canceller passes its own 256-point one in, so
+ * The transforms are spectrum.ts's RealFft; the echo canceller passes its own 256-point one in, so
  * the two share the tables and scratch.
  *
  * Limits: a periodic far signal (a steady tone, DTMF) has no unique delay: the confidence stays low and nothing is

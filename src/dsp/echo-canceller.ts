@@ -76,19 +76,19 @@
  * block) at 16 kHz with 20 ms frames, 160 (10 ms) with 10 or 30 ms frames.
  *
  * Cost (16 kHz, 20 ms frames, 1024 taps): 2.5 blocks per frame, each 5–6 real FFTs of 256 plus 7·129 complex
- * multiply-adds per path (one pass over the partitions updates the background and prepares both paths' next
- * outputs); 5 suppressor hops of 3 real FFTs of 128; the delay estimator (~3.5 µs). Measured by `npm run bench` on
- * the rt250 call (its far end pauses: digital far silence over the whole window skips the transforms, the gradient
- * and the tail model; per frame ~8.9 FFTs of 256 and ~12 of 128): ~70 µs per frame (2048 / 4096 taps: ~85 / ~123
- * µs; a third of its blocks have no far end in the window). About 27 % of it is the FFTs (fft.js and spectrum.ts:
- * 1.6 µs for 256 points, 0.6 µs for 128), 25 % the partition loops (~6 ns per partition·bin in V8: bounds checks,
- * Float32 loads and stores, four complex products), 21 % the suppressor's per-bin and per-sample loops, 5 % the
- * delay estimator, the rest block and frame bookkeeping. V8 re-checks every distinct
- * typed array (map, length, data pointer) on each loop iteration: so the MdfFilter's and the suppressor's Float32
- * state are one array each, indexed by region offsets (the named arrays are views of it for the cold paths), and the
- * block buffers and per-hop scratch one shared-scratch view each: 5–10 % less time than separate arrays, the same
- * output bit for bit. A near end band-limited by G.711 (nearBandwidthHz 4600, the pipeline's packet sources) skips
- * 42 % of the bins (~88 µs in the pipeline, measured before that layout).
+ * multiply-adds per path (one pass over the partitions updates the background and prepares both paths' next outputs); 5
+ * suppressor hops of 3 real FFTs of 128; the delay estimator (~3.5 µs). Measured by `npm run bench` on the rt250 call
+ * (its far end pauses: digital far silence over the whole window skips the transforms, the gradient and the tail model;
+ * per frame ~8.9 FFTs of 256 and ~12 of 128): ~63 µs per frame (2048 / 4096 taps: ~85 / ~123 µs; a third of its blocks
+ * have no far end in the window). About a quarter of it is the FFTs (spectrum.ts: 1.1 µs for 256 points, 0.5 µs for
+ * 128; with fft.js they took 1.55 and 0.6 µs, and the canceller 69.8 µs), 25 % the partition loops (~6 ns per
+ * partition·bin in V8: bounds checks, Float32 loads and stores, four complex products), 21 % the suppressor's per-bin
+ * and per-sample loops, 5 % the delay estimator, the rest block and frame bookkeeping. V8 re-checks every distinct
+ * typed array (map, length, data pointer) on each loop iteration: so the MdfFilter's and the suppressor's Float32 state
+ * are one array each, indexed by region offsets (the named arrays are views of it for the cold paths), and the block
+ * buffers and per-hop scratch one shared-scratch view each: 5–10 % less time than separate arrays, the same output bit
+ * for bit. A near end band-limited by G.711 (nearBandwidthHz 4600, the pipeline's packet sources) skips 42 % of the
+ * bins (~88 µs in the pipeline, measured before that layout).
  * DSP state ≈ 100 KiB at 1024 taps (each buffer counted once; 158 / 215 KiB at 2048 / 4096): the MDF 29 KiB (the
  * weights of both paths and the far spectra ring, 3 × 8 KiB in single precision, and 5 KiB of state across blocks),
  * the delay estimator 19 KiB (band-only rings 13 KiB), the far history ring 16 KiB (16-bit PCM, 512 ms), the FFTs

@@ -62,7 +62,7 @@
  * 13.9 dB LSD on speech frames, babble +3.9 dB; 27 dB of attenuation on white noise alone.
  * Cost (16 kHz, 20 ms frames, the bench's 'gate' run): ~17.2 µs per frame (~18 before the VAD's unchecked path and
  * the shortened sample/metric loops, 22.8 before the layout below; A/B in one process: −3.5 % gate, −4 % band4600,
- * −4 % subtract), a third of it the two 512-point transforms (spectrum.ts, fft.js), the rest the per-bin gains (the
+ * −4 % subtract), a third of it the two 512-point transforms (spectrum.ts), the rest the per-bin gains (the
  * gate's two passes most: fusing them, or the strength pass into them, measured no faster), the VAD, the
  * analysis/synthesis loops and the profile; with bandwidthHz 4600 on the same signal through 16 → 8 → 16 kHz
  * (nr.gate.band4600) ~14.6 µs (full band on it, nr.gate.telephone: ~17). V8 re-checks every distinct typed array (map, length, data
@@ -70,7 +70,7 @@
  * indexed by region offsets, max/min are branch-free (x + |x| forms), and the simple sample loops take four samples
  * per iteration. State: ~25 KiB of its own: one Float32 array (23 KiB: the strength table, the window, the analysis
  * and overlap-add buffers, |X|², gains, raw mask and 13 per-bin state arrays), the FFT's twiddles (2 KiB), the VAD's
- * band state; the FFT buffer and spectrum live in the thread's shared scratch (scratch.ts), the fft.js tables and
+ * band state; the FFT buffer and spectrum live in the thread's shared scratch (scratch.ts), the FFT's tables and
  * complex scratch are shared per size (spectrum.ts). stateBytes counts the shared ones as if owned (43 KiB).
  * Limits: babble (other talkers) is reduced by only ~4 dB; the 'stationary' profile does not follow a change of the
  * noise until it is re-learned in a pause (4 s memory) or by learnNoise(); the frequency resolution is 31 Hz.

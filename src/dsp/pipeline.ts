@@ -34,7 +34,7 @@
  * metrics). With the echo canceller and the noise reducer off the same work costs ~12 µs (pushPacket 1, output path
  * 6, tick 5; 17 µs before the 2:1 resampler kernels were spelt out and the 16-bit copies made branch-free). The near
  * and far levels are two sums in one pass, and with no stage on the near sum is the output's. State
- * 199 144 bytes (stateBytes, each buffer counted once, fft.js tables included; KiB): AEC 71 (filter 28, delay
+ * 196 632 bytes (stateBytes, each buffer counted once, FFT tables included; KiB): AEC 71 (filter 28, delay
  * estimator 17, far history 16, FFTs 8, suppressor 7, FIFO 2), NR 30, the service's buffers 24 (input 16 at 16 kHz,
  * output 8 at 8 kHz), jitter buffer 18, the thread's shared scratch 14, source queues 11, PLC 6, resamplers 5, frames
  * 4.

@@ -4,9 +4,9 @@ import { Random } from '../../src/dsp/random'
 import { ComplexFft, RealFft } from '../../src/dsp/spectrum'
 
 describe('ComplexFft', () => {
-  it('matches a naive complex DFT for every size from 2 to 512 (radix-8, radix-4 and radix-2 first stages)', () => {
+  it('matches a naive complex DFT for every size from 2 to 1024 (radix-8, radix-4 and radix-2 first stages)', () => {
     const random = new Random(11)
-    for (let size = 2; size <= 512; size *= 2) {
+    for (let size = 2; size <= 1024; size *= 2) {
       const fft = new ComplexFft(size)
       const x = new Float64Array(2 * size)
       for (let i = 0; i < 2 * size; i++) x[i] = random.normal()
@@ -34,29 +34,62 @@ describe('ComplexFft', () => {
   })
 })
 
+/** The DFT of real x over bins 0…N/2, interleaved (naive, O(N²)). */
+function naiveRealDft(x: Float64Array): Float64Array {
+  const size = x.length
+  const out = new Float64Array(size + 2)
+  for (let k = 0; k <= size / 2; k++) {
+    let re = 0
+    let im = 0
+    for (let i = 0; i < size; i++) {
+      const angle = (2 * Math.PI * ((k * i) % size)) / size
+      re += x[i]! * Math.cos(angle)
+      im -= x[i]! * Math.sin(angle)
+    }
+    out[2 * k] = re
+    out[2 * k + 1] = im
+  }
+  return out
+}
+
+/** max |a − b| over the arrays, relative to max |b|. */
+function relativeError(a: Float64Array, b: Float64Array): number {
+  let error = 0
+  let scale = 0
+  for (let i = 0; i < b.length; i++) {
+    error = Math.max(error, Math.abs(a[i]! - b[i]!))
+    scale = Math.max(scale, Math.abs(b[i]!))
+  }
+  return error / scale
+}
+
+const REAL_SIZES = [4, 8, 16, 32, 64, 128, 256, 512, 1024]
+
 describe('RealFft', () => {
-  it('matches a naive DFT and inverts exactly over a sweep of sizes', () => {
+  it('matches a naive DFT to 1e-13 relative and inverts exactly for every size from 4 to 1024', () => {
     const random = new Random(7)
-    for (const size of [4, 8, 16, 32, 64, 128, 256, 512]) {
+    for (const size of REAL_SIZES) {
       const fft = new RealFft(size)
       const x = new Float64Array(size)
       for (let i = 0; i < size; i++) x[i] = random.normal()
       const spectrum = new Float64Array(size + 2)
       fft.forward(x, spectrum)
-      let error = 0
-      for (let k = 0; k <= size / 2; k++) {
-        let re = 0
-        let im = 0
-        for (let i = 0; i < size; i++) {
-          re += x[i]! * Math.cos((2 * Math.PI * k * i) / size)
-          im -= x[i]! * Math.sin((2 * Math.PI * k * i) / size)
-        }
-        error = Math.max(error, Math.abs(re - spectrum[2 * k]!), Math.abs(im - spectrum[2 * k + 1]!))
-      }
-      expect(error).toBeLessThan(1e-9 * size)
+      expect(relativeError(spectrum, naiveRealDft(x)), `size ${size}`).toBeLessThan(1e-13)
       const back = new Float64Array(size)
       fft.inverse(spectrum, back)
-      for (let i = 0; i < size; i++) expect(back[i]!).toBeCloseTo(x[i]!, 12)
+      expect(relativeError(back, x), `size ${size}`).toBeLessThan(1e-14)
+    }
+  })
+
+  it('inverts a naive DFT (the inverse on its own) for every size from 4 to 1024', () => {
+    const random = new Random(8)
+    for (const size of REAL_SIZES) {
+      const fft = new RealFft(size)
+      const x = new Float64Array(size)
+      for (let i = 0; i < size; i++) x[i] = random.normal()
+      const back = new Float64Array(size)
+      fft.inverse(naiveRealDft(x), back)
+      expect(relativeError(back, x), `size ${size}`).toBeLessThan(1e-13)
     }
   })
 
