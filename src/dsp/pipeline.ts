@@ -47,6 +47,7 @@ import { NetworkReceiver, type PullOutcome } from './network-receiver'
 import { NoiseReducer, type NoiseReducerEngine, type NoiseReducerMode } from './noise-reducer'
 import type { PlcMethod } from './plc'
 import { Resampler } from './resampler'
+import { sharedScratchExtent } from './scratch'
 import { SAMPLE_RATE_16K, SAMPLE_RATE_8K, powerToDb } from './units'
 
 export interface PipelineConfig {
@@ -525,14 +526,22 @@ export class Pipeline {
   /**
    * Bytes of audio state held for this call: every typed array reachable from the pipeline's stages (filters,
    * spectra, histories, queues), each underlying ArrayBuffer counted once (views into one buffer are one buffer), and
-   * fft.js's tables, which are plain arrays of numbers (8 bytes per entry). A cold path (walks the object graph).
+   * fft.js's tables, which are plain arrays of numbers (8 bytes per entry). The thread's shared scratch counts up to
+   * the furthest byte the stages' views reach (another call in the thread may have grown it). A cold path (walks the
+   * object graph).
    */
   get stateBytes(): number {
     const seen = new Set<unknown>()
+    let scratchBytes = 0
     const walk = (value: unknown, depth: number): number => {
       if (value === null || typeof value !== 'object' || seen.has(value) || depth > 12) return 0
       seen.add(value)
       if (ArrayBuffer.isView(value)) {
+        const extent = sharedScratchExtent(value)
+        if (extent >= 0) {
+          scratchBytes = Math.max(scratchBytes, extent)
+          return 0
+        }
         if (seen.has(value.buffer)) return 0
         seen.add(value.buffer)
         return value.buffer.byteLength
@@ -542,7 +551,7 @@ export class Pipeline {
       for (const key of Object.keys(value)) total += walk((value as Record<string, unknown>)[key], depth + 1)
       return total
     }
-    return walk(this, 0)
+    return walk(this, 0) + scratchBytes
   }
 
   reset(): void {

@@ -31,3 +31,12 @@ export function sharedScratch32(offset: number, length: number): Float32Array<Ar
   const view = sharedScratch(offset, Math.ceil(length / 2))
   return new Float32Array(area.buffer, view.byteOffset, length)
 }
+
+/**
+ * The bytes of the thread's current shared scratch that `view` reaches into (its end offset), or -1 when `view` is
+ * not a view of it. Other calls in the thread (a larger filter) may have grown the area past what a stage uses, so a
+ * stage's state counts its views' extent, not the area's length. A cold path.
+ */
+export function sharedScratchExtent(view: ArrayBufferView): number {
+  return view.buffer === area.buffer ? view.byteOffset + view.byteLength : -1
+}

@@ -3,7 +3,7 @@ import { EchoCanceller } from '../../src/dsp/echo-canceller'
 import { NoiseReducer } from '../../src/dsp/noise-reducer'
 import { PacketLossConcealer } from '../../src/dsp/plc'
 import { Pipeline } from '../../src/dsp/pipeline'
-import { sharedScratch } from '../../src/dsp/scratch'
+import { sharedScratch, sharedScratchExtent } from '../../src/dsp/scratch'
 import { tone, whiteNoise } from '../helpers/signals'
 
 const FRAME = 320
@@ -120,5 +120,17 @@ describe('shared scratch', () => {
     // walk that stops counting: the echo filter's weights and spectra alone are 24 KiB, the service's buffers 24.
     expect(pipeline.stateBytes).toBeLessThanOrEqual(200_000)
     expect(pipeline.stateBytes).toBeGreaterThan(180 * 1024)
+  })
+
+  it("counts the shared scratch a pipeline's stages reach, not what a larger filter in the thread grew it to", () => {
+    const before = new Pipeline().stateBytes
+    const large = new EchoCanceller({ filterLength: 8192 })
+    expect(large.stateBytes).toBeGreaterThan(before)
+    // The 8192-tap filter's blocks grew the thread's area past the pipeline's 1796 doubles: a view of 4000 doubles
+    // taken now needs no new area.
+    const first = sharedScratch(0, 1)
+    expect(sharedScratch(0, 4000).buffer).toBe(first.buffer)
+    expect(sharedScratchExtent(first)).toBe(8)
+    expect(new Pipeline().stateBytes).toBe(before)
   })
 })
