@@ -160,6 +160,12 @@ export interface EchoCancellerMetrics {
   linearErleDb: number
   /** Echo return loss P_far / P_mic over far single talk, dB. */
   erlDb: number
+  /**
+   * Mean power of the mic and of the linear filter's error over the last frame's blocks (0 when none ran): a caller
+   * sums them over the frames it picks for a whole-call linear ERLE.
+   */
+  frameMicPower: number
+  frameErrorPower: number
   /** Estimated far-to-near bulk delay, ms (the strongest path). */
   bulkDelayMs: number
   /** Delay the filter window starts at, ms (bulk delay − margin once compensated). */
@@ -1497,6 +1503,8 @@ export class EchoCanceller {
     erleMaxDb: 0,
     linearErleDb: 0,
     erlDb: 0,
+    frameMicPower: 0,
+    frameErrorPower: 0,
     bulkDelayMs: 0,
     compensatedDelayMs: 0,
     delayConfidence: 0,
@@ -1816,6 +1824,7 @@ export class EchoCanceller {
     this.erleNext = 0
     const m = this.metrics
     m.erleDb = m.erleMinDb = m.erleMedianDb = m.erleMaxDb = m.linearErleDb = m.erlDb = 0
+    m.frameMicPower = m.frameErrorPower = 0
     m.bulkDelayMs = m.compensatedDelayMs = m.delayConfidence = m.driftPpm = 0
     m.delayStable = m.nonCausal = m.doubleTalk = false
     m.state = 'idle'
@@ -2405,7 +2414,10 @@ export class EchoCanceller {
     m.delayStable = estimate.stable
     m.nonCausal = estimate.nonCausal
     m.driftPpm = estimate.driftPpm
-    if (this.frameBlocks === 0) return
+    if (this.frameBlocks === 0) {
+      m.frameMicPower = m.frameErrorPower = 0
+      return
+    }
     // Untouched: no suppressor gains, or gains that took less than 1 dB off the linear filter's output.
     m.untouched = this.frameTouchedBlocks === 0 || this.frameOut >= UNTOUCHED_RATIO * this.frameError
     const samples = this.frameBlocks * this.blockSamples
@@ -2413,6 +2425,8 @@ export class EchoCanceller {
     const error = this.frameError / samples
     const far = this.frameFar / samples
     const residual = this.frameResidual / samples
+    m.frameMicPower = mic
+    m.frameErrorPower = error
     // Noise floor of the error: follows drops at once, rises 1 dB/s.
     const floorRise = Math.pow(10, samples / rate / 10)
     this.noiseFloor = error < this.noiseFloor ? Math.max(error, 1e-12) : this.noiseFloor * floorRise

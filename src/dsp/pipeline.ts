@@ -783,7 +783,7 @@ export class Pipeline {
     if (flags & HEALTH_ECHO_TAIL_CUT)
       reasons.push(
         `echo path longer than the ${((taps * 1000) / SAMPLE_RATE_16K).toFixed(0)} ms echo filter: ` +
-          'raise echoFilterLengthTaps (ECHO_FILTER_LENGTH)',
+          'raise echoFilterLengthTaps (ECHO_FILTER_LENGTH) and keep it if the linear filter ERLE rises',
       )
     return reasons
   }

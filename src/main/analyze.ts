@@ -19,6 +19,12 @@ export interface CaptureReport {
   echo: {
     enabled: boolean
     erleDb: number | null
+    /** Median, min and max of the canceller's per-frame ERLE over its last 500 far single-talk frames (0: none). */
+    erleMedianDb: number | null
+    erleMinDb: number | null
+    erleMaxDb: number | null
+    /** The adaptive filter's ERLE alone, before the residual echo suppressor, over the same frames as erleDb. */
+    linearErleDb: number | null
     erlDb: number | null
     delayMs: number | null
     delayConfidence: number | null
@@ -203,6 +209,13 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
       erleDb:
         config.echoCancellationEnabled && stats.echoFrames > 0
           ? finiteOrNull(10 * Math.log10(stats.echoMicEnergy / Math.max(stats.echoOutEnergy, 1e-20)))
+          : null,
+      erleMedianDb: capture.far ? finiteOrNull(echoMetrics.erleMedianDb) : null,
+      erleMinDb: capture.far ? finiteOrNull(echoMetrics.erleMinDb) : null,
+      erleMaxDb: capture.far ? finiteOrNull(echoMetrics.erleMaxDb) : null,
+      linearErleDb:
+        config.echoCancellationEnabled && stats.echoFrames > 0
+          ? finiteOrNull(10 * Math.log10(stats.echoLinearMicEnergy / Math.max(stats.echoLinearErrorEnergy, 1e-20)))
           : null,
       erlDb: capture.far ? finiteOrNull(echoMetrics.erlDb) : null,
       delayMs: capture.far ? round(echoMetrics.bulkDelayMs) : null,

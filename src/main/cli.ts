@@ -76,7 +76,7 @@ function formatTable(report: CaptureReport, outFile: string): string {
   const lines = [
     `${report.file}  (${report.description}, ${report.durationS} s)`,
     `  input    near ${n(report.input.nearRmsDb, ' dBFS')} rms, peak ${n(report.input.nearPeakDb, ' dBFS')}, far ${n(report.input.farRmsDb, ' dBFS')}, clipped ${report.input.clippedSamples}`,
-    `  echo     ERLE ${n(report.echo.erleDb, ' dB')}, delay ${n(report.echo.delayMs, ' ms')}, ERL ${n(report.echo.erlDb, ' dB')}, drift ${n(report.echo.driftPpm, ' ppm')}, ${report.echo.state ?? 'no far end'}`,
+    `  echo     ERLE ${n(report.echo.erleDb, ' dB')} (median ${n(report.echo.erleMedianDb, ' dB')}, ${n(report.echo.erleMinDb)}–${n(report.echo.erleMaxDb)} over far single talk; linear filter ${n(report.echo.linearErleDb, ' dB')}), delay ${n(report.echo.delayMs, ' ms')}, ERL ${n(report.echo.erlDb, ' dB')}, drift ${n(report.echo.driftPpm, ' ppm')}, ${report.echo.state ?? 'no far end'}`,
     `  noise    floor ${n(report.noise.noiseFloorDb, ' dBFS')}, ${report.noise.snrInDb === null ? 'no speech detected' : `SNR ${n(report.noise.snrInDb, ' dB')} → ${n(report.noise.snrOutDb, ' dB')} over ${report.noise.speechS} s of speech`}, attenuation ${n(report.noise.attenuationDb, ' dB')}`,
   ]
   const net = report.network

@@ -17,13 +17,13 @@
  */
 import { z } from 'zod'
 import { settingsPatchPayload, type PipelineSettings, type SettingKey } from './config'
-import type { EchoPath } from '../dsp/echo-canceller'
+import type { EchoPath, EchoState } from '../dsp/echo-canceller'
 import type { NetworkProfileName } from '../dsp/network-simulator'
 
 export const APP_NAME = 'VoIP Audio Workbench'
 
 /** Bumped whenever a command or event changes shape; checked by `hello` when a client connects. */
-export const CONTRACT_VERSION = 4
+export const CONTRACT_VERSION = 5
 
 // ---------------------------------------------------------------------------------------------------------------
 // Results
@@ -177,7 +177,15 @@ export const FRAME_METRICS = [
   'lossRate', // network loss so far, 0–1
   'networkOutcome', // NETWORK_OUTCOMES index
   'erleDb', // echo canceller's smoothed ERLE
+  'erleMinDb', // min / median / max of the per-frame ERLE over the last 500 far single-talk frames
+  'erleMedianDb',
+  'erleMaxDb',
+  'linearErleDb', // the adaptive filter's ERLE alone (mic over the error, before the residual echo suppressor)
+  'erlDb', // echo return loss: far end over mic, far single talk
+  'echoState', // ECHO_STATES index: idle, converging, converged, diverged
   'echoDelayMs', // estimated far-to-near bulk delay
+  'echoDelayConfidence', // 0–1
+  'echoDriftPpm', // near clock minus far clock, from the delay's slope
   'doubleTalk', // 0/1
   'echoPath', // ECHO_PATH_STATES index: is there an echo path at all (none: a headset, or the far end never reaches the mic)
   'noiseAttenuationDb', // noise reducer: input over output power of the frame
@@ -200,6 +208,8 @@ export type FrameMetricName = (typeof FRAME_METRICS)[number]
 export const NETWORK_OUTCOMES = ['ok', 'concealed', 'recovered', 'idle'] as const
 /** The echo canceller's echo-path decision (EchoCanceller.metrics.echoPath), as the `echoPath` metric's index. */
 export const ECHO_PATH_STATES = ['searching', 'found', 'none'] as const satisfies readonly EchoPath[]
+/** The echo canceller's state (EchoCanceller.metrics.state), as the `echoState` metric's index. */
+export const ECHO_STATES = ['idle', 'converging', 'converged', 'diverged'] as const satisfies readonly EchoState[]
 
 export type FrameEventKind =
   | 'packet-late'

@@ -73,6 +73,14 @@ test('graphs: the meters show numbers and the health line says what is wrong', a
   await expect(page.getByTestId('metric-erle')).toHaveText(/^-?\d+\.\d dB$/)
   await expect(page.getByTestId('metric-noise')).toHaveText(/^-?\d+\.\d dB$/)
   await expect(page.getByTestId('metric-echo-delay')).toHaveText(/^-?\d+\.\d ms$/)
+  // The canceller's own figures once it has found the demo's echo path: the ERLE's median with its spread over far
+  // single talk, the linear filter's share, ERL, and how sure the delay estimator is.
+  await expect(page.getByTestId('metric-erle-median')).toHaveText(/^-?\d+\.\d dB \(-?\d+ – -?\d+\)$/, {
+    timeout: 15_000,
+  })
+  await expect(page.getByTestId('metric-linear-erle')).toHaveText(/^-?\d+\.\d dB$/)
+  await expect(page.getByTestId('metric-erl')).toHaveText(/^-?\d+\.\d dB$/)
+  await expect(page.getByTestId('metric-echo-confidence')).toHaveText(/^\d+ %$/)
   await expect(page.getByTestId('metric-noise-floor')).toHaveText(/^-?\d+\.\d dBFS$/)
   await expect(page.getByTestId('metric-input-level')).toHaveText(/^-?\d+\.\d dBFS$/)
   await expect(page.getByTestId('metric-time-echo')).toHaveText(/^\d+ µs · \d+\.\d %$/)

@@ -10,6 +10,7 @@ import type { Pipeline } from '../../dsp/pipeline'
 import {
   FRAME_METRICS,
   ECHO_PATH_STATES,
+  ECHO_STATES,
   NETWORK_OUTCOMES,
   type FrameEvent,
   type FrameMetricName,
@@ -35,7 +36,15 @@ export function writeFrameMetrics(p: Pipeline, m: Record<FrameMetricName, Float3
   m.lossRate[i] = jb.lossRate
   m.networkOutcome[i] = NETWORK_OUTCOMES.indexOf(pm.networkOutcome)
   m.erleDb[i] = echo.erleDb
+  m.erleMinDb[i] = echo.erleMinDb
+  m.erleMedianDb[i] = echo.erleMedianDb
+  m.erleMaxDb[i] = echo.erleMaxDb
+  m.linearErleDb[i] = echo.linearErleDb
+  m.erlDb[i] = echo.erlDb
+  m.echoState[i] = ECHO_STATES.indexOf(echo.state)
   m.echoDelayMs[i] = echo.bulkDelayMs
+  m.echoDelayConfidence[i] = echo.delayConfidence
+  m.echoDriftPpm[i] = echo.driftPpm
   m.doubleTalk[i] = echo.doubleTalk ? 1 : 0
   m.echoPath[i] = ECHO_PATH_STATES.indexOf(echo.echoPath)
   m.noiseAttenuationDb[i] = noise.attenuationDb

@@ -32,6 +32,9 @@ export interface ReplayStats {
   echoFrames: number
   echoMicEnergy: number
   echoOutEnergy: number
+  /** Over the same frames, the canceller's mic and linear-filter error powers (its blocks): the linear filter's ERLE. */
+  echoLinearMicEnergy: number
+  echoLinearErrorEnergy: number
   noiseAttenuationSumDb: number
   noiseFrames: number
   /**
@@ -110,6 +113,8 @@ export class Replay {
       echoFrames: 0,
       echoMicEnergy: 0,
       echoOutEnergy: 0,
+      echoLinearMicEnergy: 0,
+      echoLinearErrorEnergy: 0,
       noiseAttenuationSumDb: 0,
       noiseFrames: 0,
       speechFrames: 0,
@@ -217,6 +222,8 @@ export class Replay {
       s.echoFrames++
       s.echoMicEnergy += nearPower
       s.echoOutEnergy += outPower
+      s.echoLinearMicEnergy += p.echoCanceller.metrics.frameMicPower
+      s.echoLinearErrorEnergy += p.echoCanceller.metrics.frameErrorPower
     }
     if (config.noiseReductionEnabled && this.frameIndex <= this.nearEndFrame) {
       const noise = p.noiseReducer.metrics

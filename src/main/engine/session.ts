@@ -894,6 +894,10 @@ export class Session {
     const out: Record<string, string | number> = { 'frames analysed': s.frames }
     if (s.echoFrames > 0 && s.echoOutEnergy > 0)
       out['ERLE (dB, far single talk)'] = round1(10 * Math.log10(s.echoMicEnergy / s.echoOutEnergy))
+    if (s.echoFrames > 0 && s.echoLinearErrorEnergy > 0)
+      out['linear filter ERLE (dB, far single talk)'] = round1(
+        10 * Math.log10(s.echoLinearMicEnergy / s.echoLinearErrorEnergy),
+      )
     if (this.settings.echoCancellationEnabled) out['echo delay (ms)'] = round1(p.echoCanceller.metrics.bulkDelayMs)
     if (s.noiseFrames > 0) out['noise attenuation (dB, mean)'] = round1(s.noiseAttenuationSumDb / s.noiseFrames)
     if (this.capture?.near.kind === 'packets') {

@@ -4,7 +4,15 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeWav } from '../../../src/main/analyze'
 import { SessionHost } from '../../../src/main/engine/session-host'
-import { CONTRACT_VERSION, ECHO_PATH_STATES, type TapBatch } from '../../../src/shared/contract'
+import { loadCaptureSync } from '../../../src/main/capture'
+import { Replay } from '../../../src/main/engine/replay'
+import {
+  CONTRACT_VERSION,
+  ECHO_PATH_STATES,
+  ECHO_STATES,
+  type FrameMetricName,
+  type TapBatch,
+} from '../../../src/shared/contract'
 import { readWavFixture } from '../../helpers/signals'
 
 const hosts: SessionHost[] = []
@@ -62,5 +70,61 @@ describe('the tap reports whether there is an echo path', () => {
       }
     expect(micEnergy).toBeGreaterThan(0)
     expect(Math.abs(10 * Math.log10(outEnergy / micEnergy))).toBeLessThan(0.5)
+  })
+})
+
+describe("the tap carries the echo canceller's figures", () => {
+  it('on the demo call: ERLE spread, linear filter, ERL, state, delay confidence and drift, as the pipeline has them', async () => {
+    const path = 'test/fixtures/captures/demo-call.pcap'
+    const host = new SessionHost({ mode: 'browser' })
+    hosts.push(host)
+    expect((await host.call('hello', { contractVersion: CONTRACT_VERSION })).ok).toBe(true)
+    expect((await host.call('openCapture', { source: { kind: 'path', path } })).ok).toBe(true)
+    const batches: TapBatch[] = []
+    const ended = new Promise<void>((resolve) =>
+      host.on('tap', (batch) => {
+        batches.push(batch)
+        if (batch.events.some((e) => e.kind === 'ended')) resolve()
+      }),
+    )
+    await host.call('setSpeed', { speed: 'max' })
+    await host.call('play')
+    await ended
+    const column = (name: FrameMetricName) => batches.flatMap((b) => Array.from(b.metrics[name]))
+    const found = column('echoPath').map((p) => p === ECHO_PATH_STATES.indexOf('found'))
+    const [min, median, max] = [column('erleMinDb'), column('erleMedianDb'), column('erleMaxDb')]
+    const linear = column('linearErleDb')
+    const states = column('echoState')
+    const confidence = column('echoDelayConfidence')
+    const last = found.length - 1
+    console.log(
+      `demo call, last frame: ERLE median ${median[last]} (${min[last]}–${max[last]}), linear ${linear[last]!.toFixed(2)}, ` +
+        `ERL ${column('erlDb')[last]!.toFixed(2)}, state ${ECHO_STATES[states[last]!]}, confidence ${confidence[last]!.toFixed(3)}`,
+    )
+    expect(found[last]).toBe(true)
+    for (let f = 0; f <= last; f++) {
+      expect(Number.isInteger(states[f]) && states[f]! >= 0 && states[f]! < ECHO_STATES.length).toBe(true)
+      expect(confidence[f]).toBeGreaterThanOrEqual(0)
+      expect(confidence[f]).toBeLessThanOrEqual(1)
+      if (found[f]) {
+        expect(min[f]).toBeLessThanOrEqual(median[f]!)
+        expect(median[f]).toBeLessThanOrEqual(max[f]!)
+      }
+    }
+    expect(states).toContain(ECHO_STATES.indexOf('converged'))
+    // The suppressor takes most of the demo's echo: the per-frame median is well above the linear filter's share.
+    expect(median[last]).toBeGreaterThan(linear[last]! + 10)
+    expect(linear[last]).toBeGreaterThan(3)
+    expect(Math.abs(column('echoDriftPpm')[last]!)).toBeLessThan(20)
+
+    // The same capture through a Replay in this thread ends on the same figures (Float32 columns).
+    const replay = new Replay(loadCaptureSync(path))
+    const frame = new Float32Array(replay.frameSamples)
+    while (replay.step(frame));
+    const m = replay.pipeline.echoCanceller.metrics
+    expect(median[last]).toBe(Math.fround(m.erleMedianDb))
+    expect(linear[last]).toBe(Math.fround(m.linearErleDb))
+    expect(column('erlDb')[last]).toBe(Math.fround(m.erlDb))
+    expect(ECHO_STATES[states[last]!]).toBe(m.state)
   })
 })

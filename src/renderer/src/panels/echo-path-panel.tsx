@@ -180,7 +180,7 @@ export function EchoPathPanel() {
       {summary?.isTailCut && (
         <div data-testid="echo-path-hint" style={{ color: 'var(--danger)', marginTop: 4 }}>
           The echo tail runs past the filter: raise ECHO_FILTER_LENGTH (now {reply?.filterLength} taps,{' '}
-          {ms(summary.setMs, 0)}).
+          {ms(summary.setMs, 0)}) and keep it if the Linear filter meter rises. A tail under the noise gains nothing.
         </div>
       )}
     </section>

@@ -1,13 +1,15 @@
 /**
  * Meters: the session's health in words (the engine's reasons, coloured by status), then bars with numbers for the
- * echo canceller (ERLE, echo delay against the filter's span), the noise reducer (noise floor, attenuation), levels
+ * echo canceller (ERLE, its median and spread over far single talk, the linear filter's share, ERL, echo delay against
+ * the filter's span and its confidence; chips for double talk, the filter's state and clock drift), the noise reducer
+ * (noise floor, attenuation), levels
  * (input, SNR = input level − noise floor, far end, output), the processing time of each stage per frame against the
  * frame's time budget, and the packet counts. Values follow the 10 Hz snapshot; processing times are averaged over
  * the last second of frames from the metric rings, so they read steadily.
  */
 import type { ReactNode } from 'react'
 import { SAMPLE_RATE_16K } from '../../../dsp/units'
-import { ECHO_PATH_STATES, type FrameMetricName, type HealthStatus } from '../../../shared/contract'
+import { ECHO_PATH_STATES, ECHO_STATES, type FrameMetricName, type HealthStatus } from '../../../shared/contract'
 import { metricRings, type MetricRings } from '../live/metric-rings'
 import { useWorkbench } from '../store'
 import { useMetricFeed } from './chart'
@@ -21,6 +23,8 @@ const TIMING_BAR_SHARE = 0.1
 const SILENCE_DB = -100
 /** A noise floor at or below this is the reducer's clamp, not an estimate. */
 const NO_FLOOR_DB = -119.5
+/** Clock drift shown as a chip from this size on, ppm (the estimate's spread on a drift-free call is a few ppm). */
+const DRIFT_CHIP_PPM = 20
 
 type Tone = 'ok' | 'warn' | 'danger' | 'accent'
 
@@ -140,6 +144,14 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
   const lossRate = values.lossRate
   const doubleTalk = values.doubleTalk === 1
   const echoPath = values.echoPath !== undefined ? ECHO_PATH_STATES[values.echoPath] : undefined
+  const echoState = values.echoState !== undefined ? ECHO_STATES[values.echoState] : undefined
+  // The spread is over far single-talk frames: none yet (or no echo path) reads as –.
+  const { erleMinDb: erleMin, erleMedianDb: erleMedian, erleMaxDb: erleMax } = values
+  const hasSpread = echoPath === 'found' && !(erleMin === 0 && erleMedian === 0 && erleMax === 0)
+  const linearErle = echoPath === 'found' ? values.linearErleDb : undefined
+  const erl = echoPath === 'found' ? values.erlDb : undefined
+  const drift = values.echoDriftPpm
+  const confidence = values.echoDelayConfidence
 
   return (
     <section className="panel meters" data-testid="metrics">
@@ -168,6 +180,28 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
               </span>
             )}
             {echoPath === 'searching' && <span className="chip">looking for the echo path</span>}
+            {echoPath === 'found' && (echoState === 'converging' || echoState === 'diverged') && (
+              <span
+                className={`chip${echoState === 'diverged' ? ' chip-danger' : ''}`}
+                data-testid="echo-state"
+                title={
+                  echoState === 'diverged'
+                    ? 'The filter output grew past the mic: the echo path changed or double talk is constant; it re-converges on its own'
+                    : 'The filter is still learning the echo path'
+                }
+              >
+                {echoState}
+              </span>
+            )}
+            {drift !== undefined && Math.abs(drift) >= DRIFT_CHIP_PPM && (
+              <span
+                className="chip"
+                data-testid="echo-drift"
+                title="Near clock minus far clock, from the echo delay's slope: the delay estimator follows it"
+              >
+                clock drift {drift.toFixed(0)} ppm
+              </span>
+            )}
             {filterMs !== undefined && `filter spans ${filterMs.toFixed(0)} ms`}
           </>
         }
@@ -183,6 +217,47 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           testId="metric-erle"
         />
         <Meter
+          label="ERLE median"
+          hint="Median of the per-frame ERLE over the last 500 far single-talk frames, with its min – max: the smoothed ERLE above swings with double talk and pauses, this does not"
+          value={hasSpread ? erleMedian : undefined}
+          text={
+            hasSpread
+              ? `${formatValue(erleMedian, 1, ' dB')} (${formatValue(erleMin, 0, '')} – ${formatValue(erleMax, 0, '')})`
+              : '–'
+          }
+          min={0}
+          max={50}
+          tone={
+            !hasSpread || erleMedian === undefined
+              ? 'accent'
+              : erleMedian >= 20
+                ? 'ok'
+                : erleMedian >= 10
+                  ? 'warn'
+                  : 'danger'
+          }
+          testId="metric-erle-median"
+        />
+        <Meter
+          label="Linear filter"
+          hint="ERLE of the adaptive filter alone (mic over its error, far single talk); the residual echo suppressor takes the rest. A longer echo filter or a better delay estimate shows here first"
+          value={linearErle}
+          text={formatValue(linearErle, 1, ' dB')}
+          min={0}
+          max={30}
+          testId="metric-linear-erle"
+        />
+        <Meter
+          label="ERL"
+          hint="Echo return loss: far-end over mic power in far single talk, dB (below 0: the echo reaches the mic louder than the reference, a hot speaker or mic gain)"
+          value={erl}
+          text={formatValue(erl, 1, ' dB')}
+          min={-10}
+          max={40}
+          tone={erl !== undefined && erl < 0 ? 'warn' : 'accent'}
+          testId="metric-erl"
+        />
+        <Meter
           label="Echo delay"
           hint={`Estimated far-to-near bulk delay (searched up to ${maxDelayMs} ms, echoMaxBulkDelayMs)`}
           value={echoDelay}
@@ -190,6 +265,16 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           min={0}
           max={maxDelayMs}
           testId="metric-echo-delay"
+        />
+        <Meter
+          label="Delay confidence"
+          hint="How sure the delay estimator is of the echo delay (0–100 %): low with no far end, no echo, or a changing path"
+          value={confidence}
+          text={confidence === undefined || !Number.isFinite(confidence) ? '–' : `${Math.round(100 * confidence)} %`}
+          min={0}
+          max={1}
+          tone={confidence === undefined ? 'accent' : confidence >= 0.5 ? 'ok' : 'warn'}
+          testId="metric-echo-confidence"
         />
       </Group>
 
