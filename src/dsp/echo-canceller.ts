@@ -270,6 +270,8 @@ const ERLE_HISTOGRAM_BINS = 240
 const TAIL_FLOOR = 1e-9
 /** Powers below this are flushed to 0 in decaying recursions (denormals cost ~100× per operation). */
 const TINY = 1e-30
+/** A suppressor bin below this power (128-point √Hann frames of ±1 samples: ~−130 dBFS) is digital silence. */
+const SILENT_BIN_POWER = 1e-12
 /** The far history ring holds 16-bit PCM: sample × FAR_SCALE; FAR_UNIT is one step (exact powers of two). */
 const FAR_SCALE = 32768
 const FAR_UNIT = 1 / 32768
@@ -1364,14 +1366,21 @@ class ResidualSuppressor {
       const yp = X[echoPower + k]!
       const r = leak2 * yp + S[tail + k]!
       X[residual + k] = r
-      let smoothed = 0.7 * S[smoothedError + k]! + 0.3 * X[errorPower + k]!
-      if (smoothed < tiny) smoothed = 0
-      S[smoothedError + k] = smoothed
+      // Digital silence (a packet call's start while the jitter buffer fills, a concealed loss faded out: a bin power
+      // under SILENT_BIN_POWER, ~−130 dBFS, below any 16-bit or G.711 signal) says nothing about the mic's noise: the
+      // smoothed error holds, and the floor does not learn from it. Learnt from the error decaying into silence, the
+      // floor fell to ~1e-16 and rises 3 dB/s: the suppressor then took the mic's own noise in far pauses for a near
+      // talker (and let the next echo onset through) for the rest of the call.
+      const errorPowerK = X[errorPower + k]!
+      const silentBin = errorPowerK < SILENT_BIN_POWER
+      let smoothed = S[smoothedError + k]!
+      if (!silentBin) {
+        smoothed = 0.7 * smoothed + 0.3 * errorPowerK
+        if (smoothed < tiny) smoothed = 0
+        S[smoothedError + k] = smoothed
+      }
       const noiseK = S[noise + k]!
-      // Digital silence (a packet call's start while the jitter buffer fills, a concealed loss faded out) says nothing
-      // about the mic's noise: a floor learnt from it would be 0 for good (it rises by a factor), and the suppressor
-      // would then take the mic's own noise for residual echo.
-      const floorK = smoothed === 0 ? noiseK : smoothed < noiseK ? smoothed : noiseK * noiseRise
+      const floorK = silentBin || smoothed === 0 ? noiseK : smoothed < noiseK ? smoothed : noiseK * noiseRise
       S[noise + k] = floorK
       const dr = X[E + i]! + X[Y + i]!
       const di = X[E + i + 1]! + X[Y + i + 1]!

@@ -452,3 +452,31 @@ describe('EchoCanceller (nlms)', () => {
     expect(erleOver(mic, out, aec.delaySamples, 1.5, 2)).toBeGreaterThan(25)
   })
 })
+
+describe('the suppressor after digital silence', () => {
+  it('keeps its noise floor through a second of digital silence (a muted or stalled call) and suppresses as before', () => {
+    // rt250 with 1 s of exact zeros in both ends inserted in a far pause (5.2 s): the echo and the far end stop
+    // together. The error decaying into the silence once taught the noise floor ~1e-16, which rises 3 dB/s: the mic's
+    // own noise then read as a near talker and the suppressor held off for the rest of the call (ERLE 24.6 → 16.9 dB).
+    const { mic, far } = echoScene('rt250')
+    const at = 260 * FRAME
+    const erleAfter = (gap: number) => {
+      const m = new Float32Array(mic.length + gap)
+      const f = new Float32Array(mic.length + gap)
+      m.set(mic.subarray(0, at))
+      f.set(far.subarray(0, at))
+      m.set(mic.subarray(at), at + gap)
+      f.set(far.subarray(at), at + gap)
+      const aec = new EchoCanceller()
+      const out = run(aec, m, f)
+      expect(hasNonFinite(out)).toBe(false)
+      return erleOver(m, out, aec.delaySamples, (at + gap) / RATE, m.length / RATE)
+    }
+    const steady = erleAfter(0)
+    const afterGap = erleAfter(RATE)
+    console.log(
+      `ERLE after a far pause ${steady.toFixed(2)} dB, after a 1 s digital silence there ${afterGap.toFixed(2)} dB`,
+    )
+    expect(afterGap).toBeGreaterThan(steady - 1)
+  })
+})
