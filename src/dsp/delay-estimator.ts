@@ -163,6 +163,8 @@ export class DelayEstimator {
   private farHead = 0
   private activeHops = 0
   private hopsSinceSearch = 0
+  /** Hops whose near partition predates a shift() and is left out of the cross-spectra. */
+  private staleHops = 0
   /** SCOT normalization per band bin (scratch of search()). */
   private readonly bandNorm = sharedScratch(FFT_SIZE + 4 * BINS, BINS)
   /** Last STABLE_COUNT estimates (2 kHz samples) and their confidences. */
@@ -238,6 +240,7 @@ export class DelayEstimator {
     this.farHead = 0
     this.activeHops = 0
     this.hopsSinceSearch = 0
+    this.staleHops = 0
     this.recentCount = 0
     this.time = 0
     this.farEnergy = this.farHalfEnergy = this.hopFarEnergy = 0
@@ -246,6 +249,31 @@ export class DelayEstimator {
     e.delaySamples = e.delayMs = e.confidence = e.driftPpm = 0
     e.stable = e.nonCausal = false
     e.updates = 0
+  }
+
+  /**
+   * The echo path moved by a known `samples` (at sampleRateHz; + later): a buffer before the mic changed its delay
+   * (a jitter buffer grew or shrank). The estimate, the recent estimates that judge stability and the drift
+   * regression move with it (a stable estimate stays stable), and the cross-spectra start averaging afresh, since
+   * they mix both alignments; the next search comes after MIN_HOPS active hops (256 ms of far end). A cold path.
+   */
+  shift(samples: number): void {
+    if (!(samples !== 0 && Number.isFinite(samples))) return
+    const lag = samples / this.decimation // 2 kHz samples
+    const e = this.estimate
+    e.delaySamples += samples
+    e.delayMs += (lag * 1000) / DECIMATED_RATE_HZ
+    e.nonCausal = e.confidence >= CONFIDENT && e.delayMs < -1
+    for (let i = 0; i < STABLE_COUNT; i++) this.recent[i] = this.recent[i]! + lag
+    // Every past delay in the regression moves by lag: Σw·d and Σw·t·d move by lag·Σw and lag·Σw·t.
+    this.sd += lag * this.sw
+    this.std += lag * this.st
+    this.spectra.fill(0, 0, this.partitions * BAND_SPECTRUM) // the cross-spectra (the far ring stays)
+    this.activeHops = 0
+    this.hopsSinceSearch = 0
+    // The near partitions of the next two hops (the one being filled, and the delayed one) still hold samples from
+    // before the move, at the old lag: they stay out of the new averages.
+    this.staleHops = 2
   }
 
   /**
@@ -477,6 +505,10 @@ export class DelayEstimator {
     // Shift both blocks: current → previous.
     blocks.copyWithin(0, P, FFT_SIZE)
     blocks.copyWithin(FFT_SIZE, FFT_SIZE + P, 2 * FFT_SIZE)
+    if (this.staleHops > 0) {
+      this.staleHops--
+      return
+    }
     if (!active) return
     // Smooth the cross-spectra S_j ← λ·S_j + Y·X_j* (with 1/n averaging at the start) and the auto-spectra (over
     // the band, with partition 0).

@@ -895,7 +895,15 @@ class MdfFilter {
     // Slot j holds the spectrum of history[end − 2B − jB, end − jB): the next filter() call moves head to M − 1,
     // writes the new spectrum there, and slot j becomes its partition j + 1.
     this.setHead(0)
-    this.silentBlocks = 0
+    // Blocks of digital far silence at the history's end, as filter() would have counted them: a window of two
+    // blocks, silent when both are. A far end silent over the whole history stays silent (isSilent) after a load.
+    let zeroBlocks = 0
+    for (let b = M; b >= 0 && zeroBlocks === M - b; b--) {
+      let any = false
+      for (let i = b * B; i < (b + 1) * B; i++) if (history[i] !== 0) any = true
+      if (!any) zeroBlocks++
+    }
+    this.silentBlocks = zeroBlocks === M + 1 ? M + 2 : Math.max(0, zeroBlocks - 1)
     for (let j = 0; j < M; j++) {
       const start = end - 2 * B - j * B
       for (let i = 0; i < 2 * B; i++) t[i] = start + i >= 0 ? history[start + i]! : 0
@@ -1973,6 +1981,28 @@ export class EchoCanceller {
       t[i] = index >= oldest && index < end ? ring[index & mask]! * FAR_UNIT : 0
     }
     this.mdf.loadHistory(t)
+  }
+
+  /**
+   * The echo path moved by a known `samples` (+ later), e.g. a jitter buffer before the canceller inserted or dropped a
+   * frame: the filter window moves with it and the taps stay, so a converged filter goes on cancelling at once
+   * instead of re-learning a path that only moved (the delay estimator would need ~1.5 s to see it, and the filter
+   * then re-converges). Beyond the window's range (0 … maxBulkDelayMs, or 0 without delay estimation) the taps move
+   * by the rest. The delay estimator's estimate and drift history move too. Call it between frames, before the
+   * frame the move reaches; a cold path (one transform per partition).
+   */
+  shiftEchoPath(samples: number): void {
+    const shift = Math.round(samples)
+    if (!(shift !== 0 && Number.isFinite(shift))) return
+    if (this.config.delayEstimation) this.estimator.shift(shift)
+    const rate = this.config.sampleRateHz
+    const maxDelay = this.config.delayEstimation ? Math.round((this.config.maxBulkDelayMs * rate) / 1000) : 0
+    const moved = this.appliedDelay + shift
+    const target = Math.max(0, Math.min(maxDelay, moved))
+    this.appliedDelay = moved // the window follows the path: the taps stay ...
+    if (target !== moved)
+      this.moveDelay(target) // ... past the window's range, they move by the rest
+    else this.loadMdfHistory() // the far spectra at the new alignment (the NLMS reads the ring per block)
   }
 
   /** Moves the filter window to start `delay` samples behind the far reference, shifting the taps with it. */

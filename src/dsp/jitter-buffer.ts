@@ -153,6 +153,13 @@ export interface JitterBufferMetrics {
   targetDelayMs: number
   /** Depth of the frame just output: nowMs − its send time on the local clock − the fastest packet's delay, ms. */
   bufferDelayMs: number
+  /**
+   * How far this tick moved the playout timeline against the caller's clock, ms: one frame period minus the media
+   * time the pointer covered since the last tick's frame. +frameMs for a frame inserted or held (the delay grows),
+   * −frameMs per frame dropped or skipped (it shrinks), 0 for a frame played or concealed in turn; 0 on the first
+   * frame of a stream and after idle. An echo canceller downstream sees its echo path move by exactly this.
+   */
+  playoutShiftMs: number
   /** Mean of (playout time − arrival time) over the packets played, ms (METRICS.md "mean buffer delay"). */
   meanBufferDelayMs: number
   bufferedPackets: number
@@ -241,6 +248,7 @@ export class JitterBuffer {
     played: 0,
     targetDelayMs: 0,
     bufferDelayMs: 0,
+    playoutShiftMs: 0,
     meanBufferDelayMs: 0,
     bufferedPackets: 0,
     adjustments: 0,
@@ -304,6 +312,8 @@ export class JitterBuffer {
   private lastArrivalMs = 0
   private overDeepTicks = 0
   private lastTickMs = Number.NaN
+  /** Media time of the frame output by the last non-idle playout of this stream, ms (NaN: none yet). */
+  private lastOutputMediaMs = Number.NaN
 
   // Previous stream, to recognise its stragglers after a resync.
   private hasPrevious = false
@@ -425,6 +435,7 @@ export class JitterBuffer {
     this.spikeLevelMs = 0
     this.overDeepTicks = 0
     this.lastTickMs = Number.NaN
+    this.lastOutputMediaMs = Number.NaN
     this.playedDelaySumMs = 0
     this.lastPlayedSeq = -1
     this.lastPlayedTimestamp = 0
@@ -435,6 +446,7 @@ export class JitterBuffer {
     m.expected = m.received = m.late = m.duplicate = m.outOfOrder = 0
     m.concealed = m.missing = m.inserted = m.dropped = m.skipped = m.underruns = m.flushed = m.discarded = m.played = 0
     m.bufferDelayMs = m.meanBufferDelayMs = m.bufferedPackets = m.adjustments = m.resyncs = m.nonFiniteSamples = 0
+    m.playoutShiftMs = 0
     m.targetDelayMs = this.targetMs
   }
 
@@ -540,6 +552,7 @@ export class JitterBuffer {
       this.metrics.concealed++
       this.metrics.adjustments++
       this.metrics.bufferDelayMs = depthMs
+      this.markOutput()
       return this.conceal(out, 'inserted')
     }
     // Shrink when a frame or more too deep: skip absent frames (lost or late anyway) while packets wait behind
@@ -573,6 +586,7 @@ export class JitterBuffer {
       this.overDeepTicks = 0
     }
     this.metrics.bufferDelayMs = depthMs
+    this.markOutput()
     if (this.isPresent(this.nextSeq)) {
       const slot = this.nextSeq & this.mask
       const n = this.frameSamples
@@ -632,6 +646,8 @@ export class JitterBuffer {
   private idle(out: Float32Array): PlayoutOutcome {
     out.fill(0)
     this.metrics.bufferDelayMs = 0
+    this.metrics.playoutShiftMs = 0
+    this.lastOutputMediaMs = Number.NaN
     this.metrics.bufferedPackets = this.buffered
     this.lastOutcome = 'idle'
     return 'idle'
@@ -642,6 +658,19 @@ export class JitterBuffer {
     this.metrics.bufferedPackets = this.buffered
     this.lastOutcome = outcome
     return outcome
+  }
+
+  /**
+   * The pointer's frame is output this tick (played, concealed or held): the playout timeline moved by one frame
+   * period minus the media time covered since the last output (playoutShiftMs). A jump beyond the largest delay is
+   * not a buffer adjustment (a timestamp jump the resync rules let through): the timeline starts afresh.
+   */
+  private markOutput(): void {
+    const mediaMs = (this.nextTimestamp * 1000) / this.config.sampleRateHz
+    const last = this.lastOutputMediaMs
+    const shift = last === last ? this.config.frameMs - (mediaMs - last) : 0 // (last === last: not NaN)
+    this.metrics.playoutShiftMs = shift >= -this.config.maxDelayMs && shift <= this.config.maxDelayMs ? shift : 0
+    this.lastOutputMediaMs = mediaMs
   }
 
   /** Moves the pointer one frame on; forgets the seq half a cycle away so it can be received again. */
@@ -777,6 +806,7 @@ export class JitterBuffer {
     this.delayHead = 0
     this.packetsSinceStart = 0
     this.overDeepTicks = 0
+    this.lastOutputMediaMs = Number.NaN
     this.seen.fill(0)
   }
 

@@ -119,8 +119,11 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
   const frame = new Float32Array(n)
   const pipeline = replay.pipeline
   // Latency, noise and health are read when the near track has been fed in full, before the drain's silence.
+  // The echo canceller's figures too: in the drain the jitter buffer holds its pointer on an empty buffer (the delay
+  // grows, and the canceller's window follows it), which says nothing about the call.
   let snapshot = {
     latency: { ...pipeline.metrics.latency },
+    echo: { ...pipeline.echoCanceller.metrics },
     noiseFloorDb: -120,
     health: 'healthy',
     reasons: [] as string[],
@@ -128,6 +131,7 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
   const takeSnapshot = () => {
     snapshot = {
       latency: { ...pipeline.metrics.latency },
+      echo: { ...pipeline.echoCanceller.metrics },
       noiseFloorDb: pipeline.noiseReducer.metrics.noiseFloorDb,
       health: pipeline.metrics.health,
       reasons: pipeline.healthReasons(),
@@ -149,7 +153,7 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
 
   const config = pipeline.currentConfig
   const stats = replay.stats
-  const echoMetrics = pipeline.echoCanceller.metrics
+  const echoMetrics = snapshot.echo
   const latency = snapshot.latency
   const align = options.align ?? true
   const alignSamples = align ? replay.alignmentSamples : 0

@@ -453,6 +453,70 @@ describe('EchoCanceller (nlms)', () => {
   })
 })
 
+describe('shiftEchoPath: a known move of the echo path (a jitter buffer dropped or inserted a frame)', () => {
+  const { mic, far } = echoScene('rt250')
+  const at = 250 * FRAME // 5 s in: converged
+
+  /** rt250's mic with 20 ms removed (drop) or 20 ms of silence inserted (insert) at 5 s; the far end as it was. */
+  function moved(kind: 'none' | 'drop' | 'insert'): Float32Array {
+    const m = new Float32Array(mic.length)
+    m.set(mic.subarray(0, at))
+    if (kind === 'none') m.set(mic.subarray(at), at)
+    else if (kind === 'drop') m.set(mic.subarray(at + FRAME), at)
+    else m.set(mic.subarray(at, mic.length - FRAME), at + FRAME)
+    return m
+  }
+
+  /** Linear-filter ERLE over the second after the move, and the delay estimate just after it and at the end. */
+  function measure(kind: 'none' | 'drop' | 'insert', tell: boolean) {
+    const aec = new EchoCanceller()
+    let micPower = 0
+    let errorPower = 0
+    const delays: number[] = []
+    const output = run(aec, moved(kind), far, (frame) => {
+      if (frame === 250 && tell && kind !== 'none') aec.shiftEchoPath(kind === 'drop' ? -FRAME : FRAME)
+      if (frame > 250 && frame <= 300) {
+        micPower += aec.metrics.frameMicPower // (of the frame before: onFrame runs before each frame)
+        errorPower += aec.metrics.frameErrorPower
+      }
+      if (frame === 251 || frame === 399) delays.push(aec.metrics.bulkDelayMs)
+    })
+    expect(hasNonFinite(output)).toBe(false)
+    return { linearDb: 10 * Math.log10(micPower / errorPower), delays, state: aec.metrics.state }
+  }
+
+  it('keeps the filter converged through a drop and an insertion, where re-learning loses the echo', () => {
+    const steady = measure('none', false)
+    for (const kind of ['drop', 'insert'] as const) {
+      const told = measure(kind, true)
+      const untold = measure(kind, false)
+      console.log(
+        `${kind}: linear ERLE over the next second ${told.linearDb.toFixed(2)} dB told, ${untold.linearDb.toFixed(2)} dB not ` +
+          `(steady ${steady.linearDb.toFixed(2)}); delay ${told.delays.map((d) => d.toFixed(2)).join(' → ')} ms`,
+      )
+      expect(told.linearDb).toBeGreaterThan(steady.linearDb - 1)
+      expect(untold.linearDb).toBeLessThan(steady.linearDb - 6)
+      const expected = steady.delays[0]! + (kind === 'drop' ? -20 : 20)
+      expect(Math.abs(told.delays[0]! - expected)).toBeLessThan(0.1) // the estimate moved at once ...
+      expect(Math.abs(told.delays[1]! - expected)).toBeLessThan(1) // ... and the signals agree 3 s later
+      expect(told.state).toBe('converged')
+    }
+  })
+
+  it('moves the taps by what the window cannot take (no delay estimation: the window stays at 0)', () => {
+    const aec = new EchoCanceller({ delayEstimation: false, filterLength: 2048 })
+    const response = new Float32Array(2048)
+    run(aec, mic.subarray(0, at), far.subarray(0, at))
+    aec.getFilterResponse(response)
+    const peak = response.reduce((best, v, i) => (Math.abs(v) > Math.abs(response[best]!) ? i : best), 0)
+    aec.shiftEchoPath(FRAME)
+    const shifted = new Float32Array(2048)
+    aec.getFilterResponse(shifted)
+    expect(shifted[peak + FRAME]).toBe(response[peak])
+    expect(aec.metrics.compensatedDelayMs).toBe(0)
+  })
+})
+
 describe('the suppressor after digital silence', () => {
   it('keeps its noise floor through a second of digital silence (a muted or stalled call) and suppresses as before', () => {
     // rt250 with 1 s of exact zeros in both ends inserted in a far pause (5.2 s): the echo and the far end stop

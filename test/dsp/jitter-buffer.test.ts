@@ -748,3 +748,70 @@ describe('JitterBuffer properties (fast-check)', () => {
     )
   })
 })
+
+describe('playoutShiftMs: how far each tick moved the playout timeline', () => {
+  // Over a stream, the shifts sum to the change of (tick time − media time of the frame played): an echo canceller
+  // behind the buffer that follows them keeps its far reference aligned through every insertion, drop and skip.
+  it.each([
+    [
+      'high jitter with spikes',
+      { profile: 'wifi', jitterMeanMs: 20, spikeProbability: 0.004, spikeMaxMs: 300, seed: 3 },
+    ],
+    ['3% bursty loss', { profile: 'lossy', ...burstyLoss(0.03, 3), seed: 2 }],
+  ] as [string, NetworkSimulatorOptions][])('%s: the shifts add up to the timeline played', (_, sim) => {
+    const arrivals = new NetworkSimulator(sim).simulate(makeStream({ count: 1500, startSeq: 65000, ssrc: 1 }))
+    const jb = new JitterBuffer()
+    const out = new Float32Array(FRAME)
+    const payload = new Float32Array(FRAME)
+    let next = 0
+    let sum = 0
+    let firstOffset = Number.NaN
+    let checked = 0
+    const shifts = { grow: 0, shrink: 0 }
+    const endMs = arrivals[arrivals.length - 1]!.arrivalMs - 200 // the stream's end (holds on an empty buffer) left out
+    for (let nowMs = 3; nowMs < endMs; nowMs += FRAME_MS) {
+      while (next < arrivals.length && arrivals[next]!.arrivalMs <= nowMs) {
+        const a = arrivals[next++]!
+        jb.push(payloadFor(a.seq, a.rtpTimestamp, payload), a.seq, a.rtpTimestamp, a.arrivalMs)
+      }
+      const outcome = jb.playout(nowMs, out)
+      const shift = jb.metrics.playoutShiftMs
+      expect(Number.isInteger(shift / FRAME_MS)).toBe(true) // whole frames
+      if (shift > 0) shifts.grow += shift / FRAME_MS
+      if (shift < 0) shifts.shrink -= shift / FRAME_MS
+      if (outcome === 'idle') continue
+      sum += shift
+      if (outcome !== 'ok') continue
+      const offset = nowMs - ((jb.lastPlayedTimestamp - arrivals[0]!.rtpTimestamp) * 1000) / 8000
+      if (Number.isNaN(firstOffset)) firstOffset = offset - sum
+      expect(offset - firstOffset).toBeCloseTo(sum, 9)
+      checked++
+    }
+    console.log(`${_}: ${checked} frames checked, timeline grew ${shifts.grow} and shrank ${shifts.shrink} frames`)
+    expect(checked).toBeGreaterThan(1000)
+    expect(shifts.grow + shifts.shrink).toBeGreaterThan(2) // the trace does move the timeline
+    expect(jb.metrics.resyncs).toBe(0)
+  })
+
+  it('is 0 while idle and on the first frame of a stream', () => {
+    const jb = new JitterBuffer({ mode: 'fixed', targetDelayMs: 40, minDelayMs: 0 })
+    const out = new Float32Array(FRAME)
+    const outcomes: PlayoutOutcome[] = []
+    for (let tick = 0; tick < 10; tick++) {
+      jb.push(payloadFor(tick, tick * FRAME), tick, tick * FRAME, tick * FRAME_MS)
+      outcomes.push(jb.playout(tick * FRAME_MS, out))
+      expect(jb.metrics.playoutShiftMs).toBe(0) // waiting, the first frame, then frames in turn
+    }
+    expect(outcomes.slice(0, 2)).toEqual(['idle', 'idle'])
+    expect(outcomes.slice(2)).toEqual(Array(8).fill('ok'))
+    // The stream stops (the buffer holds seqs 8 and 9, 40 ms): then the pointer holds on the empty buffer, and from
+    // the second missing frame on the timeline grows by a frame each tick.
+    const shifts: number[] = []
+    for (let tick = 10; tick < 14; tick++) {
+      outcomes.push(jb.playout(tick * FRAME_MS, out))
+      shifts.push(jb.metrics.playoutShiftMs)
+    }
+    expect(outcomes.slice(10)).toEqual(['ok', 'ok', 'missing', 'missing'])
+    expect(shifts).toEqual([0, 0, 0, FRAME_MS])
+  })
+})
