@@ -31,25 +31,30 @@ function headsetCallWav(): string {
   return path
 }
 
+/** Opens `path` in a fresh browser-mode session, applies `settings`, replays it at full speed; every tap batch. */
+async function replayToEnd(path: string, settings: Record<string, unknown> = {}): Promise<TapBatch[]> {
+  const host = new SessionHost({ mode: 'browser' })
+  hosts.push(host)
+  expect((await host.call('hello', { contractVersion: CONTRACT_VERSION })).ok).toBe(true)
+  expect((await host.call('openCapture', { source: { kind: 'path', path } })).ok).toBe(true)
+  if (Object.keys(settings).length > 0) expect((await host.call('configure', settings)).ok).toBe(true)
+  const batches: TapBatch[] = []
+  const ended = new Promise<void>((resolve) =>
+    host.on('tap', (batch) => {
+      batches.push(batch)
+      if (batch.events.some((e) => e.kind === 'ended')) resolve()
+    }),
+  )
+  await host.call('setSpeed', { speed: 'max' })
+  await host.call('play')
+  await ended
+  return batches
+}
+
 describe('the tap reports whether there is an echo path', () => {
   it('a headset call (far end talking, no echo): echoPath becomes none and the near end passes untouched', async () => {
-    const host = new SessionHost({ mode: 'browser' })
-    hosts.push(host)
-    expect((await host.call('hello', { contractVersion: CONTRACT_VERSION })).ok).toBe(true)
-    const opened = await host.call('openCapture', { source: { kind: 'path', path: headsetCallWav() } })
-    expect(opened.ok).toBe(true)
     // Noise reduction off: what is left to compare is the echo canceller's own effect on the near talker.
-    expect((await host.call('configure', { noiseReductionEnabled: false })).ok).toBe(true)
-    const batches: TapBatch[] = []
-    const ended = new Promise<void>((resolve) =>
-      host.on('tap', (batch) => {
-        batches.push(batch)
-        if (batch.events.some((e) => e.kind === 'ended')) resolve()
-      }),
-    )
-    await host.call('setSpeed', { speed: 'max' })
-    await host.call('play')
-    await ended
+    const batches = await replayToEnd(headsetCallWav(), { noiseReductionEnabled: false })
     const paths = batches.flatMap((b) => Array.from(b.metrics.echoPath))
     const none = ECHO_PATH_STATES.indexOf('none')
     const firstNone = paths.indexOf(none)
@@ -76,20 +81,7 @@ describe('the tap reports whether there is an echo path', () => {
 describe("the tap carries the echo canceller's figures", () => {
   it('on the demo call: ERLE spread, linear filter, ERL, state, delay confidence and drift, as the pipeline has them', async () => {
     const path = 'test/fixtures/captures/demo-call.pcap'
-    const host = new SessionHost({ mode: 'browser' })
-    hosts.push(host)
-    expect((await host.call('hello', { contractVersion: CONTRACT_VERSION })).ok).toBe(true)
-    expect((await host.call('openCapture', { source: { kind: 'path', path } })).ok).toBe(true)
-    const batches: TapBatch[] = []
-    const ended = new Promise<void>((resolve) =>
-      host.on('tap', (batch) => {
-        batches.push(batch)
-        if (batch.events.some((e) => e.kind === 'ended')) resolve()
-      }),
-    )
-    await host.call('setSpeed', { speed: 'max' })
-    await host.call('play')
-    await ended
+    const batches = await replayToEnd(path)
     const column = (name: FrameMetricName) => batches.flatMap((b) => Array.from(b.metrics[name]))
     const found = column('echoPath').map((p) => p === ECHO_PATH_STATES.indexOf('found'))
     const [min, median, max] = [column('erleMinDb'), column('erleMedianDb'), column('erleMaxDb')]

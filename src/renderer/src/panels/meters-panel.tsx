@@ -28,6 +28,11 @@ const DRIFT_CHIP_PPM = 20
 
 type Tone = 'ok' | 'warn' | 'danger' | 'accent'
 
+/** ok at or above `ok`, warn at or above `warn`, danger below; accent when there is no value. */
+function levelTone(value: number | undefined, ok: number, warn: number): Tone {
+  return value === undefined ? 'accent' : value >= ok ? 'ok' : value >= warn ? 'warn' : 'danger'
+}
+
 function formatValue(value: number | undefined, digits: number, unit: string): string {
   return value === undefined || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}${unit}`
 }
@@ -213,7 +218,7 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           text={formatValue(erle, 1, ' dB')}
           min={0}
           max={50}
-          tone={erle === undefined ? 'accent' : erle >= 20 ? 'ok' : erle >= 10 ? 'warn' : 'danger'}
+          tone={levelTone(erle, 20, 10)}
           testId="metric-erle"
         />
         <Meter
@@ -227,15 +232,7 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           }
           min={0}
           max={50}
-          tone={
-            !hasSpread || erleMedian === undefined
-              ? 'accent'
-              : erleMedian >= 20
-                ? 'ok'
-                : erleMedian >= 10
-                  ? 'warn'
-                  : 'danger'
-          }
+          tone={levelTone(hasSpread ? erleMedian : undefined, 20, 10)}
           testId="metric-erle-median"
         />
         <Meter
@@ -273,7 +270,7 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           text={confidence === undefined || !Number.isFinite(confidence) ? '–' : `${Math.round(100 * confidence)} %`}
           min={0}
           max={1}
-          tone={confidence === undefined ? 'accent' : confidence >= 0.5 ? 'ok' : 'warn'}
+          tone={levelTone(confidence, 0.5, 0)}
           testId="metric-echo-confidence"
         />
       </Group>
@@ -318,7 +315,7 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           text={formatValue(snr, 1, ' dB')}
           min={0}
           max={60}
-          tone={snr === undefined ? 'accent' : snr >= 20 ? 'ok' : snr >= 10 ? 'warn' : 'danger'}
+          tone={levelTone(snr, 20, 10)}
           testId="metric-snr"
         />
         <Meter
