@@ -264,8 +264,8 @@ export function MetersPanel({ rings = metricRings }: { rings?: MetricRings }) {
           testId="metric-echo-delay"
         />
         <Meter
-          label="Delay confidence"
-          hint="How sure the delay estimator is of the echo delay (0–100 %): low with no far end, no echo, or a changing path"
+          label="Confidence"
+          hint="Echo delay confidence: how sure the delay estimator is of the echo delay (0–100 %); low with no far end, no echo, or a changing path"
           value={confidence}
           text={confidence === undefined || !Number.isFinite(confidence) ? '–' : `${Math.round(100 * confidence)} %`}
           min={0}
