@@ -1988,15 +1988,18 @@ export class EchoCanceller {
    * frame: the filter window moves with it and the taps stay, so a converged filter goes on cancelling at once
    * instead of re-learning a path that only moved (the delay estimator would need ~1.5 s to see it, and the filter
    * then re-converges). Beyond the window's range (0 … maxBulkDelayMs, or 0 without delay estimation) the taps move
-   * by the rest. The delay estimator's estimate and drift history move too. Call it between frames, before the
-   * frame the move reaches; a cold path (one transform per partition).
+   * by the rest; a move past the search range (maxBulkDelayMs) is ignored. The delay estimator's estimate and drift
+   * history move too. Call it between frames, before the frame the move reaches; a cold path (one transform per
+   * partition).
    */
   shiftEchoPath(samples: number): void {
     const shift = Math.round(samples)
-    if (!(shift !== 0 && Number.isFinite(shift))) return
-    if (this.config.delayEstimation) this.estimator.shift(shift)
     const rate = this.config.sampleRateHz
-    const maxDelay = this.config.delayEstimation ? Math.round((this.config.maxBulkDelayMs * rate) / 1000) : 0
+    const range = Math.round((this.config.maxBulkDelayMs * rate) / 1000)
+    // A move past the whole search range leaves nothing to carry over: the estimator finds the path afresh.
+    if (!(shift !== 0 && Math.abs(shift) <= range)) return
+    if (this.config.delayEstimation) this.estimator.shift(shift)
+    const maxDelay = this.config.delayEstimation ? range : 0
     const moved = this.appliedDelay + shift
     const target = Math.max(0, Math.min(maxDelay, moved))
     this.appliedDelay = moved // the window follows the path: the taps stay ...

@@ -343,7 +343,7 @@ describe('EchoCanceller: robustness', () => {
     expect(erleOver(mic, out, aec.delaySamples, 1.5, 2)).toBeGreaterThan(20)
   })
 
-  it('property: any input (silence, full-scale squares, DC, noise, NaN/Infinity) gives finite output no louder than the mic + 1 dB', () => {
+  it('property: any input (silence, full-scale squares, DC, noise, NaN/Infinity) and echo path moves give finite output no louder than the mic + 1 dB', () => {
     const kinds = ['silence', 'square', 'dc', 'noise', 'bad', 'speech'] as const
     const speech = readWavFixture('far-talker-16k.wav').samples
     const make = (kind: (typeof kinds)[number], n: number, seed: number, level: number): Float32Array => {
@@ -370,12 +370,25 @@ describe('EchoCanceller: robustness', () => {
         fc.constantFrom(160, 320, 480),
         fc.constantFrom(128, 1024, 2048),
         fc.constantFrom<'mdf' | 'nlms'>('mdf', 'mdf', 'nlms'),
-        (nearKind, farKind, seed, nearLevel, farLevel, frameSamples, filterLength, engine) => {
+        // shiftEchoPath calls (a jitter buffer's moves, and nonsense) before some frames
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 39 }), fc.constantFrom(-320, 320, -6400, 6400, 0.5, NaN, Infinity, -1e9)),
+          { maxLength: 4 },
+        ),
+        (nearKind, farKind, seed, nearLevel, farLevel, frameSamples, filterLength, engine, shifts) => {
           const n = frameSamples * 40
           const near = make(nearKind, n, seed, nearLevel)
           const far = make(farKind, n, seed + 1, farLevel)
           const aec = new EchoCanceller({ frameSamples, filterLength: engine === 'nlms' ? 128 : filterLength, engine })
-          const out = run(aec, near, far, undefined, frameSamples)
+          const out = run(
+            aec,
+            near,
+            far,
+            (frame) => {
+              for (const [at, samples] of shifts) if (at === frame) aec.shiftEchoPath(samples)
+            },
+            frameSamples,
+          )
           expect(hasNonFinite(out)).toBe(false)
           // Never louder than the (sanitized) mic over the run, by more than 1 dB.
           const lag = aec.delaySamples
