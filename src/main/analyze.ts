@@ -6,7 +6,7 @@
 import type { PipelineSettings } from '../shared/config'
 import { impairCapture, loadCapture } from './capture'
 import type { Capture, LoadCaptureOptions } from './capture/types'
-import { Replay } from './engine/replay'
+import { Replay, replayErleDb } from './engine/replay'
 import type { NetworkParams, NetworkProfileName } from '../dsp/network-simulator'
 
 export interface CaptureReport {
@@ -210,17 +210,12 @@ export function analyzeLoaded(capture: Capture, options: AnalyzeOptions): Analyz
     },
     echo: {
       enabled: config.echoCancellationEnabled && capture.far !== null,
-      erleDb:
-        config.echoCancellationEnabled && stats.echoFrames > 0
-          ? finiteOrNull(10 * Math.log10(stats.echoMicEnergy / Math.max(stats.echoOutEnergy, 1e-20)))
-          : null,
+      erleDb: config.echoCancellationEnabled && stats.echoFrames > 0 ? finiteOrNull(replayErleDb(stats)) : null,
       erleMedianDb: capture.far ? finiteOrNull(echoMetrics.erleMedianDb) : null,
       erleMinDb: capture.far ? finiteOrNull(echoMetrics.erleMinDb) : null,
       erleMaxDb: capture.far ? finiteOrNull(echoMetrics.erleMaxDb) : null,
       linearErleDb:
-        config.echoCancellationEnabled && stats.echoFrames > 0
-          ? finiteOrNull(10 * Math.log10(stats.echoLinearMicEnergy / Math.max(stats.echoLinearErrorEnergy, 1e-20)))
-          : null,
+        config.echoCancellationEnabled && stats.echoFrames > 0 ? finiteOrNull(replayErleDb(stats, true)) : null,
       erlDb: capture.far ? finiteOrNull(echoMetrics.erlDb) : null,
       delayMs: capture.far ? round(echoMetrics.bulkDelayMs) : null,
       delayConfidence: capture.far ? round(echoMetrics.delayConfidence, 3) : null,

@@ -1,7 +1,7 @@
 import { JitterBuffer } from '../../src/dsp/jitter-buffer'
 import { FRAME_SAMPLES_8K } from '../../src/dsp/units'
 import type { Bench } from './harness'
-import { simulatedTrace } from './traces'
+import { simulatedTrace } from '../helpers/traces'
 
 const PACKETS = 3000 // 60 s of 20 ms packets
 

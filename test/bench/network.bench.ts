@@ -2,7 +2,7 @@ import { g711EncodeFloat } from '../../src/dsp/g711'
 import { NetworkReceiver } from '../../src/dsp/network-receiver'
 import { FRAME_SAMPLES_16K, FRAME_SAMPLES_8K } from '../../src/dsp/units'
 import type { Bench } from './harness'
-import { simulatedTrace } from './traces'
+import { simulatedTrace } from '../helpers/traces'
 
 const PACKETS = 3000 // 60 s of 20 ms packets
 

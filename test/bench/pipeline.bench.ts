@@ -3,7 +3,7 @@ import { Pipeline } from '../../src/dsp/pipeline'
 import { Resampler } from '../../src/dsp/resampler'
 import { echoScene } from '../helpers/scenes'
 import type { Bench } from './harness'
-import { simulatedTrace } from './traces'
+import { simulatedTrace } from '../helpers/traces'
 
 /**
  * The whole input path per 20 ms frame, as in a call: the caller's audio (the rt250 echo scene's mic, 8 kHz µ-law

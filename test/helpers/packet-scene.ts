@@ -16,7 +16,7 @@ import { Pipeline } from '../../src/dsp/pipeline'
 import { Resampler } from '../../src/dsp/resampler'
 import { erleDb, sdrDb } from './metrics'
 import { echoScene } from './scenes'
-import { NetworkSimulator, makeStream } from '../../src/dsp/network-simulator'
+import { simulatedTrace } from './traces'
 
 const FRAME = 320
 const FRAME_8K = 160
@@ -50,13 +50,7 @@ export function doubleTalkOverPackets(mode: JitterBufferMode, seed: number): Pac
   const frames = Math.floor(scene.mic.length / FRAME)
   const mic = codecPath(scene.mic.subarray(0, frames * FRAME))
   const nearRef = codecPath(scene.near.subarray(0, frames * FRAME)).back
-  const arrivals = new NetworkSimulator({ profile: 'wifi', seed }).simulate(makeStream({ count: frames }))
-  const trace = {
-    seqs: arrivals.map((a) => a.seq),
-    timestamps: arrivals.map((a) => a.rtpTimestamp),
-    arrivalMs: arrivals.map((a) => a.arrivalMs),
-    indices: arrivals.map((a) => a.index),
-  }
+  const trace = simulatedTrace('wifi', seed, frames)
   const pipeline = new Pipeline({ jitterBufferMode: mode })
   const jb = pipeline.networkReceiver.jitterBuffer
   const ticks = frames + 20

@@ -51,6 +51,16 @@ export interface ReplayStats {
   bufferDelayFrames: number
 }
 
+/**
+ * ERLE over a replay's echo frames, dB: the mic's energy over what was left of it, the output (total) or the linear
+ * filter's error (`linear`). Infinity-free but not NaN-free: 0 / 0 (no echo energy at all) is NaN.
+ */
+export function replayErleDb(stats: ReplayStats, linear = false): number {
+  const mic = linear ? stats.echoLinearMicEnergy : stats.echoMicEnergy
+  const left = linear ? stats.echoLinearErrorEnergy : stats.echoOutEnergy
+  return 10 * Math.log10(mic / Math.max(left, 1e-20))
+}
+
 export class Replay {
   readonly pipeline: Pipeline
   readonly frameSamples: number

@@ -56,7 +56,7 @@ import { LiveMode } from './live'
 import { writeFrameMetrics } from './live-tap'
 import { echoPath, exportAudio, exportReport, previewEnv, type ExportSource } from './exports'
 import type { WorkerCommand } from './protocol'
-import { Replay } from './replay'
+import { Replay, replayErleDb } from './replay'
 
 /** Wall time between batches at real-time speed, ms (≈30 batches/s). */
 export const BATCH_INTERVAL_MS = 33
@@ -892,12 +892,9 @@ export class Session {
     const s = replay.stats
     const p = replay.pipeline
     const out: Record<string, string | number> = { 'frames analysed': s.frames }
-    if (s.echoFrames > 0 && s.echoOutEnergy > 0)
-      out['ERLE (dB, far single talk)'] = round1(10 * Math.log10(s.echoMicEnergy / s.echoOutEnergy))
+    if (s.echoFrames > 0 && s.echoOutEnergy > 0) out['ERLE (dB, far single talk)'] = round1(replayErleDb(s))
     if (s.echoFrames > 0 && s.echoLinearErrorEnergy > 0)
-      out['linear filter ERLE (dB, far single talk)'] = round1(
-        10 * Math.log10(s.echoLinearMicEnergy / s.echoLinearErrorEnergy),
-      )
+      out['linear filter ERLE (dB, far single talk)'] = round1(replayErleDb(s, true))
     if (this.settings.echoCancellationEnabled) out['echo delay (ms)'] = round1(p.echoCanceller.metrics.bulkDelayMs)
     if (s.noiseFrames > 0) out['noise attenuation (dB, mean)'] = round1(s.noiseAttenuationSumDb / s.noiseFrames)
     if (this.capture?.near.kind === 'packets') {
